@@ -1,0 +1,143 @@
+"""The compiled training epoch: ``lax.scan`` over minibatches of a padded, on-device dataset.
+
+Rows beyond the real samples are padding: weight 0 and ``mask`` 0. Shuffling keeps real rows
+first, so the last real minibatch may be partial (as in scikit-learn) and minibatches made
+only of padding are skipped with ``lax.cond``: every sample counts once per epoch, and CV folds
+of slightly different sizes share one compiled program.
+"""
+
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from .activations import OUTPUT_ACTIVATIONS
+from .losses import penalty, sample_losses
+from .network import NetSpec, forward
+from .optim import make_optimizer
+
+
+class TrainState(NamedTuple):
+    params: Any
+    model_state: Any
+    opt_state: Any
+    key: Any
+
+
+class TrainSpec(NamedTuple):
+    """Everything static about training: it selects code and shapes, never a tuned number."""
+
+    net: NetSpec
+    loss: str
+    penalty: str = "l2"
+    solver: str = "adam"
+    nesterov: bool = True
+    batch_size: int = 200
+    shuffle: bool = True
+    score: str = "accuracy"  # validation score: 'accuracy' or 'r2'
+    optimizer: Any = None  # a user's optax transformation, hashed by identity
+
+
+def _optimizer(spec, hparams):
+    if spec.optimizer is not None:
+        return spec.optimizer
+    return make_optimizer(spec.solver, hparams, spec.nesterov)
+
+
+def objective(params, model_state, X, Y, w, mask, hparams, spec, key=None, train=True):
+    """scikit-learn's minibatch loss: (sum_i w_i l_i + penalty) / sum_i w_i."""
+    z, new_model_state = forward(params, model_state, X, spec.net, train=train, key=key,
+                                 mask=mask, hparams=hparams)
+    losses = sample_losses(spec.loss, spec.net.out_activation, z, Y, hparams)
+    sw = jnp.sum(w)
+    value = (jnp.sum(w * losses) + penalty(params["coefs"], spec.penalty, hparams)) / sw
+    return value, new_model_state
+
+
+def _train_step(state, batch, hparams, spec):
+    X, Y, w, mask = batch
+    key, sub = jax.random.split(state.key)
+    (value, model_state), grads = jax.value_and_grad(objective, has_aux=True)(
+        state.params, state.model_state, X, Y, w, mask, hparams, spec, sub)
+    tx = _optimizer(spec, hparams)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    return TrainState(params, model_state, opt_state, key), value
+
+
+def train_epoch(state, data, hparams, spec, val_data=None):
+    """One pass over the data. Returns the new state and this epoch's figures.
+
+    ``data`` is ``(X, Y, w, mask)`` with ``X.shape[0]`` a multiple of ``spec.batch_size``.
+    The figures are ``loss`` (scikit-learn's: batch losses weighted by real rows per batch)
+    and, when ``val_data`` is given, ``val_score`` and ``val_loss``.
+    """
+    X, Y, w, mask = data
+    n_rows = X.shape[0]
+    bs = spec.batch_size
+    key, perm_key = jax.random.split(state.key)
+    if spec.shuffle:
+        # Real rows in random order first, padding last.
+        u = jax.random.uniform(perm_key, (n_rows,))
+        order = jnp.argsort(jnp.where(mask > 0, u, 2.0))
+    else:
+        order = jnp.arange(n_rows)
+    batches = order.reshape(n_rows // bs, bs)
+
+    def step(state, idx):
+        batch = (X[idx], Y[idx], w[idx], mask[idx])
+        n_real = jnp.sum(batch[3])
+
+        def run(state):
+            new_state, value = _train_step(state, batch, hparams, spec)
+            return new_state, value * n_real
+
+        def skip(state):
+            return state, jnp.zeros((), X.dtype)
+
+        return jax.lax.cond(n_real > 0, run, skip, state)
+
+    state, weighted_losses = jax.lax.scan(step, state._replace(key=key), batches)
+    metrics = {"loss": jnp.sum(weighted_losses) / jnp.sum(mask)}
+    if val_data is not None:
+        metrics.update(evaluate(state.params, state.model_state, val_data, hparams, spec))
+    return state, metrics
+
+
+def _r2(P, Y, w):
+    sw = jnp.sum(w)
+    mean = jnp.sum(w[:, None] * Y, axis=0) / sw
+    ss_res = jnp.sum(w[:, None] * (Y - P) ** 2, axis=0)
+    ss_tot = jnp.sum(w[:, None] * (Y - mean) ** 2, axis=0)
+    # scikit-learn's force_finite: a constant target scores 1 if predicted exactly, else 0.
+    r2 = jnp.where(ss_tot > 0, 1.0 - ss_res / jnp.where(ss_tot > 0, ss_tot, 1.0),
+                   jnp.where(ss_res > 0, 0.0, 1.0))
+    return jnp.mean(r2)
+
+
+def evaluate(params, model_state, data, hparams, spec):
+    """Validation score (accuracy or R^2, NaN for non-finite predictions) and loss."""
+    X, Y, w, mask = data
+    z, _ = forward(params, model_state, X, spec.net)
+    if spec.score == "accuracy":
+        if spec.net.out_activation == "softmax":
+            correct = jnp.argmax(z, axis=1) == jnp.argmax(Y, axis=1)
+        else:  # binary or multilabel: subset accuracy at probability 0.5
+            correct = jnp.all((z > 0) == (Y > 0.5), axis=1)
+        score = jnp.sum(w * correct) / jnp.sum(w)
+    else:
+        P = OUTPUT_ACTIVATIONS[spec.net.out_activation](z)
+        score = _r2(P, Y, w)
+    finite = jnp.all(jnp.isfinite(z) | (mask[:, None] == 0))
+    losses = sample_losses(spec.loss, spec.net.out_activation, z, Y, hparams)
+    val_loss = jnp.sum(w * losses) / jnp.sum(w)
+    return {"val_score": jnp.where(finite, score, jnp.nan), "val_loss": val_loss}
+
+
+def full_batch_value_and_grad(params, model_state, data, hparams, spec):
+    """Loss and gradient over the whole (padded) dataset, for full-batch L-BFGS."""
+    X, Y, w, mask = data
+    (value, _), grads = jax.value_and_grad(objective, has_aux=True)(
+        params, model_state, X, Y, w, mask, hparams, spec, None, False)
+    return value, grads

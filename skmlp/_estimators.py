@@ -1,0 +1,1137 @@
+"""scikit-learn-facing estimators: parameters, validation, targets, stopping, fitted attributes.
+
+This is the only module that knows scikit-learn. Training itself runs in the compiled
+programs of ``_programs`` over the pure functions of ``_core``.
+"""
+
+import warnings
+from numbers import Integral, Real
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from scipy.special import expit, softmax
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from . import _programs
+from ._core import lbfgs
+from ._core.activations import HIDDEN_ACTIVATIONS
+from ._core.network import BN_EPSILON, NetSpec
+from ._core.optim import STOCHASTIC_SOLVERS
+from ._core.train import TrainSpec, TrainState
+from ._data import bucket, device_arrays, hparams_to_device, n_padded_rows
+from ._stopping import LearningRateSchedule, update_no_improvement
+
+_BUILTIN_SOLVERS = {"lbfgs", *STOCHASTIC_SOLVERS}
+_WEIGHT_INITS = {"auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                 "lecun_normal"}
+_BN_MOMENTUM = 0.9
+
+
+def _np_leaky_relu(x):
+    return np.where(x > 0, x, 0.01 * x)
+
+
+def _np_elu(x):
+    return np.where(x > 0, x, np.expm1(np.minimum(x, 0)))
+
+
+def _np_selu(x):
+    alpha, scale = 1.6732632423543772, 1.0507009873554805
+    return scale * np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+
+
+def _np_gelu(x):
+    from scipy.special import erf
+
+    return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)).astype(x.dtype))
+
+
+# NumPy twins of _core.activations for the host-side prediction path (tests keep them equal).
+NUMPY_ACTIVATIONS = {
+    "identity": lambda x: x,
+    "logistic": expit,
+    "tanh": np.tanh,
+    "relu": lambda x: np.maximum(x, 0),
+    "leaky_relu": _np_leaky_relu,
+    "elu": _np_elu,
+    "selu": _np_selu,
+    "gelu": _np_gelu,
+    "softplus": lambda x: np.logaddexp(0, x),
+    "silu": lambda x: x * expit(x),
+    "softmax": lambda x: softmax(x, axis=1),
+    "exp": np.exp,
+}
+
+
+def _is_optax(solver):
+    return isinstance(solver, optax.GradientTransformation)
+
+
+def _per_layer(value, n_hidden, name):
+    """A scalar or string for every hidden layer, or a sequence with one per layer."""
+    if isinstance(value, (str, Real)):
+        return (value,) * n_hidden
+    value = tuple(value)
+    if len(value) != n_hidden:
+        raise ValueError(f"{name} has {len(value)} entries but the network has {n_hidden} "
+                         f"hidden layers; give one value or one per hidden layer.")
+    return value
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared implementation of MLPClassifier and MLPRegressor."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
+        "solver": [StrOptions(_BUILTIN_SOLVERS), optax.GradientTransformation],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "batch_norm": ["boolean"],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"})],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "weight_init": [StrOptions(_WEIGHT_INITS)],
+        "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "callbacks": [list, tuple, callable, None],
+        "compute_dtype": [StrOptions({"float32", "float64"})],
+    }
+
+    def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
+                 learning_rate_init, power_t, max_iter, loss, shuffle, random_state, tol,
+                 verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
+                 validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
+                 dropout, batch_norm, penalty, l1_ratio, weight_init, warmup_epochs, callbacks,
+                 compute_dtype):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.penalty = penalty
+        self.l1_ratio = l1_ratio
+        self.weight_init = weight_init
+        self.warmup_epochs = warmup_epochs
+        self.callbacks = callbacks
+        self.compute_dtype = compute_dtype
+
+    # ------------------------------------------------------------------ configuration
+
+    def _hidden_sizes(self):
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = [int(s) for s in sizes]
+        if any(s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return sizes
+
+    def _is_stochastic(self):
+        return self.solver != "lbfgs"
+
+    def _net_spec(self, n_hidden):
+        activations = _per_layer(self.activation, n_hidden, "activation")
+        for a in activations:
+            if a not in HIDDEN_ACTIVATIONS:
+                raise ValueError(f"Unknown activation {a!r}; choose from {sorted(HIDDEN_ACTIVATIONS)}.")
+        rates = self._dropout_rates(n_hidden)
+        return NetSpec(activations=activations, out_activation=self.out_activation_,
+                       batch_norm=bool(self.batch_norm), dropout=any(r > 0 for r in rates))
+
+    def _dropout_rates(self, n_hidden):
+        rates = tuple(float(r) for r in _per_layer(self.dropout, n_hidden, "dropout"))
+        if any(not 0.0 <= r < 1.0 for r in rates):
+            raise ValueError(f"dropout rates must be in [0, 1), got {rates}.")
+        if any(rates) and not self._is_stochastic():
+            raise ValueError("dropout needs a stochastic solver; solver='lbfgs' minimises a "
+                             "deterministic full-batch loss.")
+        return rates
+
+    def _sklearn_init_factor(self):
+        # scikit-learn uses factor 2 instead of 6 when the (single) activation is logistic.
+        return 2.0 if self.activation == "logistic" else 6.0
+
+    def _loss_name(self):
+        if self.loss == "log_loss" and self.out_activation_ == "logistic":
+            return "binary_log_loss"
+        return self.loss
+
+    def _train_spec(self, n_hidden, batch_size):
+        solver = self.solver
+        return TrainSpec(
+            net=self._net_spec(n_hidden),
+            loss=self._loss_name(),
+            penalty=self.penalty,
+            solver="custom" if _is_optax(solver) else solver,
+            nesterov=bool(self.nesterovs_momentum),
+            batch_size=int(batch_size),
+            shuffle=bool(self.shuffle),
+            score="accuracy" if is_classifier(self) else "r2",
+            optimizer=solver if _is_optax(solver) else None,
+        )
+
+    def _hparams(self, n_hidden, learning_rate):
+        hp = {
+            "learning_rate": learning_rate,
+            "alpha": 0.0 if self.solver == "adamw" else self.alpha,
+            "weight_decay": self.alpha,
+            "l1_ratio": self.l1_ratio,
+            "momentum": self.momentum,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "bn_momentum": _BN_MOMENTUM,
+            "huber_delta": getattr(self, "huber_delta", 1.0),
+        }
+        rates = self._dropout_rates(n_hidden)
+        if any(rates):
+            hp["dropout"] = np.asarray(rates)
+        return hp
+
+    def _dtype_scope(self):
+        return jax.enable_x64(self.compute_dtype == "float64")
+
+    # ------------------------------------------------------------------ fitting
+
+    def _initialize(self, y, layer_units, dtype, key):
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = y.shape[1]
+        self.n_layers_ = len(layer_units)
+        self.out_activation_ = self._output_activation()
+        params, model_state = _programs.init_params(
+            key, layer_units=tuple(layer_units), scheme=self.weight_init,
+            sklearn_factor=self._sklearn_init_factor(), batch_norm=bool(self.batch_norm),
+            dtype=np.dtype(self.compute_dtype))
+        self._best_params = None  # early stopping's best (params, model_state), as NumPy
+        self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), dtype)
+        if self._is_stochastic():
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            if self.early_stopping:
+                self.validation_scores_ = []
+                self.validation_loss_curve_ = []
+                self.best_validation_score_ = -np.inf
+                self.best_loss_ = None
+            else:
+                self.best_loss_ = np.inf
+                self.validation_scores_ = None
+                self.validation_loss_curve_ = None
+                self.best_validation_score_ = None
+
+    def _param_tree(self, dtype):
+        """coefs_ and friends as the pytree the core trains, in the compute dtype."""
+        params = {"coefs": [np.asarray(c, dtype) for c in self.coefs_],
+                  "intercepts": [np.asarray(b, dtype) for b in self.intercepts_]}
+        model_state = {}
+        if self.batch_norm:
+            params["bn_scale"] = [np.asarray(s, dtype) for s in self.batch_norm_scales_]
+            params["bn_shift"] = [np.asarray(s, dtype) for s in self.batch_norm_shifts_]
+            model_state = {"bn_mean": [np.asarray(m, dtype) for m in self.batch_norm_means_],
+                           "bn_var": [np.asarray(v, dtype) for v in self.batch_norm_vars_]}
+        return params, model_state
+
+    def _set_params_from_tree(self, params, model_state, dtype):
+        """Fitted state is NumPy: writable arrays in the dtype of X."""
+        def conv(arrays):
+            return [np.array(a, dtype=dtype) for a in arrays]
+
+        self.coefs_ = conv(params["coefs"])
+        self.intercepts_ = conv(params["intercepts"])
+        if "bn_scale" in params:
+            self.batch_norm_scales_ = conv(params["bn_scale"])
+            self.batch_norm_shifts_ = conv(params["bn_shift"])
+            self.batch_norm_means_ = conv(model_state["bn_mean"])
+            self.batch_norm_vars_ = conv(model_state["bn_var"])
+
+    def _fit(self, X, y, sample_weight=None, incremental=False):
+        hidden_sizes = self._hidden_sizes()
+        first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        X, y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        sample_weight = self._apply_class_weight(y_raw, sample_weight, incremental)
+        if y.ndim == 1:
+            y = y.reshape((-1, 1))
+        layer_units = [n_features, *hidden_sizes, y.shape[1]]
+        if not first_pass:
+            expected = [c.shape[0] for c in self.coefs_] + [self.coefs_[-1].shape[1]]
+            if expected != layer_units:
+                raise ValueError(
+                    f"The network has layer sizes {expected} but this call needs {layer_units}: "
+                    "hidden_layer_sizes, the number of features or of outputs changed since the "
+                    "last fit. Set warm_start=False to start afresh.")
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+
+        random_state = check_random_state(self.random_state)
+        key = jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max))
+        init_key, train_key = jax.random.split(key)
+        with self._dtype_scope():
+            if first_pass:
+                self._initialize(y, layer_units, X.dtype, init_key)
+            spec_hidden = len(hidden_sizes)
+            self._net_spec(spec_hidden)  # validates per-layer settings before training
+            if self._is_stochastic():
+                self._fit_stochastic(X, y, sample_weight, random_state, train_key, incremental)
+            else:
+                self._fit_lbfgs(X, y, sample_weight)
+        return self
+
+    def _fit_lbfgs(self, X, y, sample_weight):
+        n_hidden = len(self.coefs_) - 1
+        dtype = np.dtype(self.compute_dtype)
+        spec = self._train_spec(n_hidden, batch_size=X.shape[0])
+        n_rows = bucket(X.shape[0])
+        data = device_arrays(X, y, sample_weight, n_rows, dtype)
+        hp = hparams_to_device(self._hparams(n_hidden, self.learning_rate_init), dtype)
+        params, model_state = self._param_tree(dtype)
+
+        def value_and_grad(p):
+            return _programs.full_batch_value_and_grad(p, model_state, data, hp, spec)
+
+        iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
+        params, result = lbfgs.minimize(
+            value_and_grad, params, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
+            extra_options=_get_additional_lbfgs_options_dict("iprint", iprint))
+        self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
+        self.loss_ = float(result.fun)
+        if self.batch_norm:
+            model_state = self._full_batch_statistics(params, model_state, data, hp, spec)
+        if not all(np.isfinite(a).all() for a in jax.tree_util.tree_leaves(params)):
+            raise ValueError("Solver produced non-finite parameter weights. The input data may "
+                             "contain large values and need to be preprocessed.")
+        self._set_params_from_tree(params, jax.device_get(model_state), X.dtype)
+
+    @staticmethod
+    def _full_batch_statistics(params, model_state, data, hp, spec):
+        """Running statistics = the full training set's, for the full-batch solver."""
+        from ._core.network import forward
+
+        X, _, _, mask = data
+        hp = dict(hp, bn_momentum=np.zeros((), hp["bn_momentum"].dtype))
+        _, state = forward(params, model_state, X, spec.net, train=True, mask=mask, hparams=hp)
+        return state
+
+    def _validation_split(self, X, y, sample_weight, random_state):
+        should_stratify = is_classifier(self) and self.n_outputs_ == 1
+        stratify = y if should_stratify else None
+        if sample_weight is None:
+            X_train, X_val, y_train, y_val = train_test_split(
+                X, y, random_state=random_state, test_size=self.validation_fraction,
+                stratify=stratify)
+            sw_train = sw_val = None
+        else:
+            X_train, X_val, y_train, y_val, sw_train, sw_val = train_test_split(
+                X, y, sample_weight, random_state=random_state,
+                test_size=self.validation_fraction, stratify=stratify)
+        if X_val.shape[0] < 2:
+            raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                             "or the size of your dataset.")
+        return X_train, y_train, sw_train, X_val, y_val, sw_val
+
+    def _fit_stochastic(self, X, y, sample_weight, random_state, key, incremental):
+        n_hidden = len(self.coefs_) - 1
+        dtype = np.dtype(self.compute_dtype)
+        early_stopping = self.early_stopping
+        if early_stopping:
+            X, y, sample_weight, X_val, y_val, sw_val = self._validation_split(
+                X, y, sample_weight, random_state)
+            val_data = device_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype)
+        else:
+            val_data = None
+        n_samples = X.shape[0]
+        if self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                              "going to be clipped")
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        spec = self._train_spec(n_hidden, batch_size)
+        params, model_state = self._param_tree(dtype)
+        if not incremental or not hasattr(self, "_optimizer_state"):
+            self._lr_schedule = LearningRateSchedule(
+                self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter,
+                self.warmup_epochs)
+            if spec.optimizer is not None:
+                opt_state = spec.optimizer.init(params)
+            else:
+                opt_state = _programs.init_opt_state(spec.solver, params, nesterov=spec.nesterov)
+        else:
+            opt_state = jax.tree_util.tree_map(
+                lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
+                self._optimizer_state)
+        data = device_arrays(X, y, sample_weight, n_padded_rows(n_samples, batch_size), dtype)
+        hp_host = self._hparams(n_hidden, self._lr_schedule.learning_rate)
+        hp = hparams_to_device(hp_host, dtype)
+        state = TrainState(params, model_state, opt_state, key)
+        best = self._best_params
+        if early_stopping and best is None:
+            best = (params, model_state)
+        callbacks = self._callback_list()
+
+        self.n_iter_ = 0
+        try:
+            for _ in range(self.max_iter):
+                lr = self._lr_schedule.learning_rate
+                if lr != hp_host["learning_rate"]:
+                    hp_host["learning_rate"] = lr
+                    hp = dict(hp, learning_rate=jnp.asarray(lr, dtype))
+                new_state, metrics = _programs.train_epoch(state, data, hp, spec, val_data)
+                metrics = jax.device_get(metrics)
+                loss = float(metrics["loss"])
+                if not np.isfinite(loss):
+                    warnings.warn(
+                        f"The training loss became {loss} in epoch {self.n_iter_ + 1}; training "
+                        f"stopped and the parameters from the last finite epoch were kept. Scale "
+                        f"the inputs (StandardScaler) or lower learning_rate_init "
+                        f"(now {self.learning_rate_init}).", ConvergenceWarning)
+                    break
+                state = new_state
+                self.n_iter_ += 1
+                self.loss_ = loss
+                self.t_ += n_samples
+                self.loss_curve_.append(loss)
+                if self.verbose:
+                    print("Iteration %d, loss = %.8f" % (self.n_iter_, loss))
+                if early_stopping:
+                    score = float(metrics["val_score"])
+                    self.validation_scores_.append(score)
+                    self.validation_loss_curve_.append(float(metrics["val_loss"]))
+                    if self.verbose:
+                        print("Validation score: %f" % score)
+                    self._no_improvement_count, self.best_validation_score_, improved = (
+                        update_no_improvement(self._no_improvement_count,
+                                              self.best_validation_score_, score, self.tol, True))
+                    if improved:
+                        best = (state.params, state.model_state)
+                else:
+                    self._no_improvement_count, self.best_loss_, _ = update_no_improvement(
+                        self._no_improvement_count, self.best_loss_, loss, self.tol, False)
+                self._lr_schedule.iteration_ends(self.t_)
+
+                if callbacks and self._run_callbacks(callbacks, state, metrics, lr):
+                    break
+                if self._no_improvement_count > self.n_iter_no_change:
+                    what = "Validation score" if early_stopping else "Training loss"
+                    msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
+                           % (what, self.tol, self.n_iter_no_change))
+                    if self._lr_schedule.trigger_stopping(msg, self.verbose):
+                        break
+                    self._no_improvement_count = 0
+                if incremental:
+                    break
+                if self.n_iter_ == self.max_iter:
+                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                                  "optimization hasn't converged yet." % self.max_iter,
+                                  ConvergenceWarning)
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+
+        self._optimizer_state = jax.device_get(state.opt_state)
+        params, model_state = state.params, state.model_state
+        if early_stopping:
+            self._best_params = jax.device_get(best)
+            params, model_state = self._best_params
+        self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), X.dtype)
+
+    def _callback_list(self):
+        cb = self.callbacks
+        if cb is None:
+            return []
+        return [cb] if callable(cb) else list(cb)
+
+    def _run_callbacks(self, callbacks, state, metrics, lr):
+        """Run user callbacks after an epoch; True when any asks to stop."""
+        self._set_params_from_tree(jax.device_get(state.params),
+                                   jax.device_get(state.model_state), self.coefs_[0].dtype)
+        figures = {"epoch": self.n_iter_, "loss": self.loss_, "learning_rate": lr}
+        if "val_score" in metrics:
+            figures["validation_score"] = float(metrics["val_score"])
+            figures["validation_loss"] = float(metrics["val_loss"])
+        stop = False
+        for callback in callbacks:
+            stop = bool(callback(self, figures)) or stop
+        return stop
+
+    def _apply_class_weight(self, y_raw, sample_weight, incremental):
+        return sample_weight
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Returns a trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if not self._is_stochastic():
+            raise AttributeError("partial_fit is only available for stochastic optimizers. "
+                                 "%s is not stochastic." % self.solver)
+        return True
+
+    # ------------------------------------------------------------------ prediction
+
+    def _forward_pass_fast(self, X, check_input=True):
+        """Predictions after the output activation, computed with NumPy on the host."""
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        n_hidden = self.n_layers_ - 2
+        activations = _per_layer(self.activation, n_hidden, "activation")
+        h = X
+        for i in range(n_hidden):
+            h = safe_sparse_dot(h, self.coefs_[i])
+            h += self.intercepts_[i]
+            if self.batch_norm:
+                h = (h - self.batch_norm_means_[i]) / np.sqrt(self.batch_norm_vars_[i] + BN_EPSILON)
+                h = h * self.batch_norm_scales_[i] + self.batch_norm_shifts_[i]
+            h = NUMPY_ACTIVATIONS[activations[i]](h)
+        h = safe_sparse_dot(h, self.coefs_[-1])
+        h += self.intercepts_[-1]
+        return NUMPY_ACTIVATIONS[self.out_activation_](h)
+
+    def _score_with_function(self, X, y, sample_weight, score_function):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return score_function(y, y_pred, sample_weight=sample_weight)
+
+    def summary(self):
+        """A text table of the layers: output widths and parameter counts, with the total.
+
+        Returns
+        -------
+        table : str
+            One row per layer (input, hidden, output) and a total row.
+        """
+        check_is_fitted(self)
+        n_hidden = self.n_layers_ - 2
+        activations = _per_layer(self.activation, n_hidden, "activation")
+        rates = _per_layer(self.dropout, n_hidden, "dropout")
+        rows = [("input", "", self.coefs_[0].shape[0], 0)]
+        for i in range(self.n_layers_ - 1):
+            n_params = self.coefs_[i].size + self.intercepts_[i].size
+            if i < n_hidden:
+                extra = [activations[i]]
+                if self.batch_norm:
+                    n_params += self.batch_norm_scales_[i].size + self.batch_norm_shifts_[i].size
+                    extra.append("batch norm")
+                if rates[i]:
+                    extra.append(f"dropout {rates[i]:g}")
+                name, detail = f"hidden {i + 1}", ", ".join(extra)
+            else:
+                name, detail = "output", self.out_activation_
+            rows.append((name, detail, self.coefs_[i].shape[1], n_params))
+        total = sum(r[3] for r in rows)
+        table = [("layer", "activation", "width", "parameters")]
+        table += [(n, d, str(w), f"{p:,}") for n, d, w, p in rows]
+        table.append(("total", "", "", f"{total:,}"))
+        widths = [max(len(r[j]) for r in table) for j in range(4)]
+
+        def fmt(r):
+            return (f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  "
+                    f"{r[3]:>{widths[3]}}").rstrip()
+
+        rule = "-" * (sum(widths) + 6)
+        lines = [fmt(table[0]), rule, *map(fmt, table[1:-1]), rule, fmt(table[-1])]
+        return "\n".join(lines)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier, trained by compiled JAX programs.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same
+    parameters, defaults, fitted attributes and methods, plus the extras listed below.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', 'selu', \
+'gelu', 'softplus', 'silu'} or list of those, default='relu'
+        Activation of the hidden layers; a list gives one per hidden layer.
+    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'} or \
+optax.GradientTransformation, default='adam'
+        The solver for weight optimization. An optax transformation is used as given (its
+        own learning rate applies; ``learning_rate_init`` is then ignored).
+    alpha : float, default=0.0001
+        Strength of the weight penalty (see ``penalty``); for 'adamw' the decoupled weight
+        decay instead.
+    batch_size : int or 'auto', default='auto'
+        Size of minibatches for stochastic optimizers; 'auto' is ``min(200, n_samples)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
+        Learning rate schedule for every stochastic solver (scikit-learn applies it to
+        'sgd' only).
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+    power_t : float, default=0.5
+        The exponent for inverse scaling learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations ('lbfgs').
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch.
+    random_state : int, RandomState instance, default=None
+        Determines weight initialisation, shuffling, dropout and the validation split.
+    tol : float, default=1e-4
+        Tolerance for the optimization.
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+    warm_start : bool, default=False
+        Reuse the solution of the previous call to fit as initialization.
+    momentum : float, default=0.9
+        Momentum for 'sgd' (and 'rmsprop').
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum.
+    early_stopping : bool, default=False
+        Whether to stop when the validation score is not improving.
+    validation_fraction : float, default=0.1
+        The proportion of training data to set aside as validation set.
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment estimates in adam.
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment estimates in adam.
+    epsilon : float, default=1e-8
+        Value for numerical stability in adam.
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement.
+    max_fun : int, default=15000
+        Maximum number of loss function calls ('lbfgs' only).
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``.
+    dropout : float or list of float, default=0.0
+        Inverted-dropout rate after each hidden activation, while training only.
+    batch_norm : bool, default=False
+        Batch normalization before each hidden activation.
+    penalty : {'l2', 'l1', 'elasticnet'}, default='l2'
+        The weight penalty scaled by ``alpha``.
+    l1_ratio : float, default=0.15
+        The L1 share of the 'elasticnet' penalty.
+    weight_init : {'auto', 'glorot_uniform', 'glorot_normal', 'he_uniform', 'he_normal', \
+'lecun_normal'}, default='auto'
+        Weight initialisation; 'auto' is scikit-learn's scheme.
+    warmup_epochs : int, default=0
+        Epochs of linear learning-rate warm-up.
+    callbacks : callable or list of callables, default=None
+        Called after each epoch as ``callback(estimator, figures)``; returning True stops.
+    compute_dtype : {'float32', 'float64'}, default='float32'
+        Precision of training; 'float64' runs inside a scoped ``jax.enable_x64``.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels for each output.
+    loss_ : float
+        The current loss computed with the loss function.
+    best_loss_ : float or None
+        The minimum loss reached by the solver throughout fitting.
+    loss_curve_ : list of shape (n_iter_,)
+        The loss at the end of each training epoch.
+    validation_scores_ : list of shape (n_iter_,) or None
+        The score at each epoch on the validation set (early stopping only).
+    validation_loss_curve_ : list of shape (n_iter_,) or None
+        The loss at each epoch on the validation set (early stopping only).
+    best_validation_score_ : float or None
+        The best validation score (early stopping only).
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element is the weight matrix of layer i.
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element is the bias vector of layer i + 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit (only when X has string feature names).
+    n_iter_ : int
+        The number of iterations the solver has run.
+    n_layers_ : int
+        Number of layers.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Name of the output activation function.
+    batch_norm_scales_, batch_norm_shifts_ : list of ndarray
+        Learned batch-norm scale and shift per hidden layer (``batch_norm=True`` only).
+    batch_norm_means_, batch_norm_vars_ : list of ndarray
+        Running batch-norm statistics used at predict time (``batch_norm=True`` only).
+
+    See Also
+    --------
+    MLPRegressor : Multi-layer perceptron regressor.
+    sklearn.neural_network.MLPClassifier : The NumPy implementation this one mirrors.
+
+    Notes
+    -----
+    Training runs in float32 by default; ``coefs_`` are returned in the dtype of ``X``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(20,), max_iter=500, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:1]).shape
+    (1, 3)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 class_weight=None, dropout=0.0, batch_norm=False, penalty="l2", l1_ratio=0.15,
+                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="float32"):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss="log_loss", shuffle=shuffle, random_state=random_state, tol=tol,
+            verbose=verbose, warm_start=warm_start, momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
+            dropout=dropout, batch_norm=batch_norm, penalty=penalty, l1_ratio=l1_ratio,
+            weight_init=weight_init, warmup_epochs=warmup_epochs, callbacks=callbacks,
+            compute_dtype=compute_dtype)
+        self.class_weight = class_weight
+
+    def _output_activation(self):
+        return "softmax" if self._label_binarizer.y_type_ == "multiclass" else "logistic"
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            binarizer = LabelBinarizer().fit(y)
+        else:
+            binarizer = self._label_binarizer
+            classes = unique_labels(y)
+            if self.warm_start:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same classes as in the "
+                        f"previous call to fit. Previously got {self.classes_}, `y` has {classes}")
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                                 f"{self.classes_}. 'y' has {classes}.")
+        # Only now, with the input known good, does the estimator change.
+        self._label_binarizer = binarizer
+        self.classes_ = binarizer.classes_
+        return X, binarizer.transform(y).astype(bool), y
+
+    def _apply_class_weight(self, y_raw, sample_weight, incremental):
+        if self.class_weight is None:
+            return sample_weight
+        if incremental and self.class_weight == "balanced":
+            raise ValueError("class_weight 'balanced' is not supported for partial_fit: the "
+                             "class frequencies of the whole dataset are unknown. Pass a dict.")
+        cw = compute_sample_weight(self.class_weight, y_raw)
+        return cw if sample_weight is None else cw * sample_weight
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score(self, X, y, sample_weight=None):
+        from sklearn.metrics import accuracy_score
+
+        return self._score_with_function(X, y, sample_weight, accuracy_score)
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+        classes : array of shape (n_classes,), default=None
+            Classes across all calls to partial_fit; required in the first call.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        if _check_partial_fit_first_call(self, classes):
+            binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                binarizer.fit(y)
+            else:
+                binarizer.fit(classes)
+            self._label_binarizer = binarizer
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_log_proba(self, X):
+        """Return the log of probability estimates.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted log-probability of the sample for each class in the model.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The predicted probability of the sample for each class in the model.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        if y_pred.ndim == 1:
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, trained by compiled JAX programs.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`; see
+    :class:`MLPClassifier` for the parameters both share.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber'}, default='squared_error'
+        The loss function. For several outputs the squared error is summed over outputs,
+        matching the gradient scikit-learn uses.
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element represents the number of neurons in the ith hidden layer.
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers (see :class:`MLPClassifier`).
+    solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'} or \
+optax.GradientTransformation, default='adam'
+        The solver for weight optimization.
+    alpha : float, default=0.0001
+        Strength of the weight penalty.
+    batch_size : int or 'auto', default='auto'
+        Size of minibatches for stochastic optimizers.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, default='constant'
+        Learning rate schedule for the stochastic solvers.
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+    power_t : float, default=0.5
+        The exponent for inverse scaling learning rate.
+    max_iter : int, default=200
+        Maximum number of epochs or iterations.
+    shuffle : bool, default=True
+        Whether to shuffle samples in each epoch.
+    random_state : int, RandomState instance, default=None
+        Determines initialisation, shuffling, dropout and the validation split.
+    tol : float, default=1e-4
+        Tolerance for the optimization.
+    verbose : bool, default=False
+        Whether to print progress messages to stdout.
+    warm_start : bool, default=False
+        Reuse the solution of the previous call to fit as initialization.
+    momentum : float, default=0.9
+        Momentum for 'sgd' (and 'rmsprop').
+    nesterovs_momentum : bool, default=True
+        Whether to use Nesterov's momentum.
+    early_stopping : bool, default=False
+        Whether to stop when the validation score is not improving.
+    validation_fraction : float, default=0.1
+        The proportion of training data to set aside as validation set.
+    beta_1 : float, default=0.9
+        Exponential decay rate for the first moment estimates in adam.
+    beta_2 : float, default=0.999
+        Exponential decay rate for the second moment estimates in adam.
+    epsilon : float, default=1e-8
+        Value for numerical stability in adam.
+    n_iter_no_change : int, default=10
+        Maximum number of epochs to not meet ``tol`` improvement.
+    max_fun : int, default=15000
+        Maximum number of loss function calls ('lbfgs' only).
+    huber_delta : float, default=1.0
+        Where the 'huber' loss turns from quadratic to linear.
+    output_activation : {'relu', 'softplus', 'logistic', 'tanh'} or None, default=None
+        Output activation for bounded or positive targets; None is the identity ('exp' for
+        the Poisson loss).
+    dropout : float or list of float, default=0.0
+        Inverted-dropout rate after each hidden activation, while training only.
+    batch_norm : bool, default=False
+        Batch normalization before each hidden activation.
+    penalty : {'l2', 'l1', 'elasticnet'}, default='l2'
+        The weight penalty scaled by ``alpha``.
+    l1_ratio : float, default=0.15
+        The L1 share of the 'elasticnet' penalty.
+    weight_init : str, default='auto'
+        Weight initialisation (see :class:`MLPClassifier`).
+    warmup_epochs : int, default=0
+        Epochs of linear learning-rate warm-up.
+    callbacks : callable or list of callables, default=None
+        Called after each epoch as ``callback(estimator, figures)``; returning True stops.
+    compute_dtype : {'float32', 'float64'}, default='float32'
+        Precision of training.
+
+    Attributes
+    ----------
+    loss_ : float
+        The current loss computed with the loss function.
+    best_loss_ : float or None
+        The minimum loss reached by the solver throughout fitting.
+    loss_curve_ : list of shape (n_iter_,)
+        The loss at the end of each training epoch.
+    validation_scores_ : list of shape (n_iter_,) or None
+        The R^2 at each epoch on the validation set (early stopping only).
+    validation_loss_curve_ : list of shape (n_iter_,) or None
+        The loss at each epoch on the validation set (early stopping only).
+    best_validation_score_ : float or None
+        The best validation score (early stopping only).
+    t_ : int
+        The number of training samples seen by the solver during fitting.
+    coefs_ : list of shape (n_layers - 1,)
+        The ith element is the weight matrix of layer i.
+    intercepts_ : list of shape (n_layers - 1,)
+        The ith element is the bias vector of layer i + 1.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during fit (only when X has string feature names).
+    n_iter_ : int
+        The number of iterations the solver has run.
+    n_layers_ : int
+        Number of layers.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        Name of the output activation function.
+    batch_norm_scales_, batch_norm_shifts_ : list of ndarray
+        Learned batch-norm scale and shift per hidden layer (``batch_norm=True`` only).
+    batch_norm_means_, batch_norm_vars_ : list of ndarray
+        Running batch-norm statistics used at predict time (``batch_norm=True`` only).
+
+    See Also
+    --------
+    MLPClassifier : Multi-layer perceptron classifier.
+    sklearn.neural_network.MLPRegressor : The NumPy implementation this one mirrors.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skmlp import MLPRegressor
+    >>> X, y = make_regression(n_samples=200, n_features=5, noise=1.0, random_state=0)
+    >>> reg = MLPRegressor(max_iter=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson", "absolute_error", "huber"})],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        "output_activation": [StrOptions({"relu", "softplus", "logistic", "tanh"}), None],
+    }
+
+    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
+                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
+                 huber_delta=1.0, output_activation=None, dropout=0.0, batch_norm=False,
+                 penalty="l2", l1_ratio=0.15, weight_init="auto", warmup_epochs=0,
+                 callbacks=None, compute_dtype="float32"):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            loss=loss, shuffle=shuffle, random_state=random_state, tol=tol, verbose=verbose,
+            warm_start=warm_start, momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun, dropout=dropout, batch_norm=batch_norm, penalty=penalty,
+            l1_ratio=l1_ratio, weight_init=weight_init, warmup_epochs=warmup_epochs,
+            callbacks=callbacks, compute_dtype=compute_dtype)
+        self.huber_delta = huber_delta
+        self.output_activation = output_activation
+
+    def _output_activation(self):
+        if self.output_activation is not None:
+            return self.output_activation
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward_pass_fast(X, check_input=check_input)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    def _score(self, X, y, sample_weight=None):
+        from sklearn.metrics import r2_score
+
+        return self._score_with_function(X, y, sample_weight, r2_score)
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,
+                             y_numeric=True, dtype=(np.float64, np.float32), reset=reset)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("loss='poisson' requires non-negative y.")
+        return X, y, y
+
+    # scikit-learn forgets to call _check_solver here, so its lbfgs regressor offers
+    # partial_fit; this one does not.
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single iteration over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : ndarray of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            Trained MLP model.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)

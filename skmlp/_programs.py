@@ -1,0 +1,31 @@
+"""The compiled programs skmlp runs, defined once at module level.
+
+Static arguments are hashable descriptions of code and shapes (``TrainSpec``, layer sizes,
+solver names); every number a user tunes is an array argument, so one compiled program per
+architecture serves every learning rate, alpha, momentum and fold of a grid search.
+"""
+
+import jax
+
+from ._core import network, optim, train
+
+
+class Program:
+    """A jitted function; the single place where skmlp's programs are compiled."""
+
+    def __init__(self, fun, static_argnames=()):
+        self.fun = fun
+        self.static_argnames = tuple(static_argnames)
+        self._jit = jax.jit(fun, static_argnames=self.static_argnames)
+
+    def __call__(self, *args, **kwargs):
+        return self._jit(*args, **kwargs)
+
+
+init_params = Program(
+    network.init_params, static_argnames=("layer_units", "scheme", "sklearn_factor",
+                                          "batch_norm", "dtype"))
+init_opt_state = Program(optim.init_opt_state, static_argnames=("solver", "nesterov"))
+train_epoch = Program(train.train_epoch, static_argnames=("spec",))
+evaluate = Program(train.evaluate, static_argnames=("spec",))
+full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
