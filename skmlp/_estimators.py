@@ -126,7 +126,7 @@ class _BaseMLP(BaseEstimator):
         "weight_init": [StrOptions(_WEIGHT_INITS)],
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "callbacks": [list, tuple, callable, None],
-        "compute_dtype": [StrOptions({"float32", "float64"})],
+        "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
     }
 
     def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
@@ -241,8 +241,11 @@ class _BaseMLP(BaseEstimator):
             hp["dropout"] = np.asarray(rates)
         return hp
 
-    def _dtype_scope(self):
-        return jax.enable_x64(self.compute_dtype == "float64")
+    def _resolve_compute_dtype(self, X):
+        """'auto' trains in X's dtype, as scikit-learn does; float64 runs under scoped x64."""
+        if self.compute_dtype == "auto":
+            return np.dtype(X.dtype)
+        return np.dtype(self.compute_dtype)
 
     # ------------------------------------------------------------------ fitting
 
@@ -255,7 +258,7 @@ class _BaseMLP(BaseEstimator):
         params, model_state = _programs.init_params(
             key, layer_units=tuple(layer_units), scheme=self.weight_init,
             sklearn_factor=self._sklearn_init_factor(), batch_norm=bool(self.batch_norm),
-            dtype=np.dtype(self.compute_dtype))
+            dtype=self._train_dtype)
         self._best_params = None  # early stopping's best (params, model_state), as NumPy
         self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), dtype)
         if self._is_stochastic():
@@ -321,7 +324,8 @@ class _BaseMLP(BaseEstimator):
         random_state = check_random_state(self.random_state)
         key = jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max))
         init_key, train_key = jax.random.split(key)
-        with self._dtype_scope():
+        self._train_dtype = self._resolve_compute_dtype(X)
+        with jax.enable_x64(self._train_dtype == np.float64):
             if first_pass:
                 self._initialize(y, layer_units, X.dtype, init_key)
             spec_hidden = len(hidden_sizes)
@@ -334,7 +338,7 @@ class _BaseMLP(BaseEstimator):
 
     def _fit_lbfgs(self, X, y, sample_weight):
         n_hidden = len(self.coefs_) - 1
-        dtype = np.dtype(self.compute_dtype)
+        dtype = self._train_dtype
         spec = self._train_spec(n_hidden, batch_size=X.shape[0])
         n_rows = bucket(X.shape[0])
         data = device_arrays(X, y, sample_weight, n_rows, dtype)
@@ -386,7 +390,7 @@ class _BaseMLP(BaseEstimator):
 
     def _fit_stochastic(self, X, y, sample_weight, random_state, key, incremental):
         n_hidden = len(self.coefs_) - 1
-        dtype = np.dtype(self.compute_dtype)
+        dtype = self._train_dtype
         early_stopping = self.early_stopping
         if early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = self._validation_split(
@@ -687,8 +691,10 @@ optax.GradientTransformation, default='adam'
         Epochs of linear learning-rate warm-up.
     callbacks : callable or list of callables, default=None
         Called after each epoch as ``callback(estimator, figures)``; returning True stops.
-    compute_dtype : {'float32', 'float64'}, default='float32'
-        Precision of training; 'float64' runs inside a scoped ``jax.enable_x64``.
+    compute_dtype : {'auto', 'float32', 'float64'}, default='auto'
+        Precision of training. 'auto' trains in the dtype of ``X`` as scikit-learn does
+        (float64 data under a scoped ``jax.enable_x64``, never a global switch);
+        'float32' trains float64 data in float32, up to twice as fast on large layers.
 
     Attributes
     ----------
@@ -736,7 +742,9 @@ optax.GradientTransformation, default='adam'
 
     Notes
     -----
-    Training runs in float32 by default; ``coefs_`` are returned in the dtype of ``X``.
+    Training runs in the dtype of ``X`` by default (``compute_dtype='auto'``); pass
+    ``compute_dtype='float32'`` to train float64 data in float32. ``coefs_`` are always
+    returned in the dtype of ``X``.
 
     Examples
     --------
@@ -760,7 +768,7 @@ optax.GradientTransformation, default='adam'
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  class_weight=None, dropout=0.0, batch_norm=False, penalty="l2", l1_ratio=0.15,
-                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="float32"):
+                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="auto"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -987,8 +995,8 @@ optax.GradientTransformation, default='adam'
         Epochs of linear learning-rate warm-up.
     callbacks : callable or list of callables, default=None
         Called after each epoch as ``callback(estimator, figures)``; returning True stops.
-    compute_dtype : {'float32', 'float64'}, default='float32'
-        Precision of training.
+    compute_dtype : {'auto', 'float32', 'float64'}, default='auto'
+        Precision of training; 'auto' follows the dtype of ``X``.
 
     Attributes
     ----------
@@ -1057,7 +1065,7 @@ optax.GradientTransformation, default='adam'
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  huber_delta=1.0, output_activation=None, dropout=0.0, batch_norm=False,
                  penalty="l2", l1_ratio=0.15, weight_init="auto", warmup_epochs=0,
-                 callbacks=None, compute_dtype="float32"):
+                 callbacks=None, compute_dtype="auto"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
