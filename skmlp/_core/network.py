@@ -32,29 +32,31 @@ def init_layer(key, fan_in, fan_out, scheme, sklearn_factor, dtype):
 
     ``scheme='auto'`` is scikit-learn's: W and b uniform in +-sqrt(factor/(fan_in+fan_out))
     with factor 6 (2 for logistic networks). The named schemes initialise b to zero.
+    Draws are made in float32 and cast, so a seed gives the same start in every precision.
     """
     kw, kb = jax.random.split(key)
     shape = (fan_in, fan_out)
+    f32 = jnp.float32
+
+    def uniform(k, shp, bound):
+        return jax.random.uniform(k, shp, f32, -bound, bound)
+
     if scheme == "auto":
         bound = _glorot_bound(fan_in, fan_out, sklearn_factor)
-        w = jax.random.uniform(kw, shape, dtype, -bound, bound)
-        b = jax.random.uniform(kb, (fan_out,), dtype, -bound, bound)
-        return w, b
+        return uniform(kw, shape, bound).astype(dtype), uniform(kb, (fan_out,), bound).astype(dtype)
     if scheme == "glorot_uniform":
-        bound = _glorot_bound(fan_in, fan_out, 6.0)
-        w = jax.random.uniform(kw, shape, dtype, -bound, bound)
+        w = uniform(kw, shape, _glorot_bound(fan_in, fan_out, 6.0))
     elif scheme == "glorot_normal":
-        w = jax.random.normal(kw, shape, dtype) * jnp.sqrt(2.0 / (fan_in + fan_out))
+        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(2.0 / (fan_in + fan_out))
     elif scheme == "he_uniform":
-        bound = jnp.sqrt(6.0 / fan_in)
-        w = jax.random.uniform(kw, shape, dtype, -bound, bound)
+        w = uniform(kw, shape, jnp.sqrt(6.0 / fan_in))
     elif scheme == "he_normal":
-        w = jax.random.normal(kw, shape, dtype) * jnp.sqrt(2.0 / fan_in)
+        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(2.0 / fan_in)
     elif scheme == "lecun_normal":
-        w = jax.random.normal(kw, shape, dtype) * jnp.sqrt(1.0 / fan_in)
+        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(1.0 / fan_in)
     else:
         raise ValueError(f"unknown weight_init {scheme!r}")
-    return w, jnp.zeros((fan_out,), dtype)
+    return w.astype(dtype), jnp.zeros((fan_out,), dtype)
 
 
 def init_params(key, layer_units, *, scheme="auto", sklearn_factor=6.0, batch_norm=False,

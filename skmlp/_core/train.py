@@ -78,9 +78,10 @@ def train_epoch(state, data, hparams, spec, val_data=None):
     bs = spec.batch_size
     key, perm_key = jax.random.split(state.key)
     if spec.shuffle:
-        # Real rows in random order first, padding last.
-        u = jax.random.uniform(perm_key, (n_rows,))
-        order = jnp.argsort(jnp.where(mask > 0, u, 2.0))
+        # Real rows in random order first, padding last; integer keys keep the order the
+        # same in every compute dtype.
+        bits = jax.random.bits(perm_key, (n_rows,), jnp.uint32) >> 1
+        order = jnp.argsort(jnp.where(mask > 0, bits, jnp.uint32(2**31)))
     else:
         order = jnp.arange(n_rows)
     batches = order.reshape(n_rows // bs, bs)
