@@ -448,7 +448,7 @@ def test_multilabel_classification():
     assert (clf.predict(X) == Y).mean() > 0.8  # per-label accuracy
     assert clf.score(X, Y) > 0.3  # subset accuracy: chance is 1/16, scikit-learn gets 0.56
     clf2 = MLPClassifier(hidden_layer_sizes=(30,), random_state=0)
-    clf2.partial_fit(X, Y)
+    clf2.partial_fit(X, Y, classes=np.arange(4))
     assert clf2.predict(X).shape == Y.shape
 
 
