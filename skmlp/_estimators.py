@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d
+from sklearn.utils import check_random_state, column_or_1d, shuffle
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
@@ -27,10 +27,10 @@ from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _programs
-from ._core import lbfgs
+from ._core import lbfgs, network
 from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
-from ._core.optim import STOCHASTIC_SOLVERS
+from ._core.optim import STOCHASTIC_SOLVERS, init_opt_state
 from ._core.train import TrainSpec, TrainState
 from ._data import bucket, device_arrays, hparams_to_device, n_padded_rows
 from ._stopping import LearningRateSchedule, update_no_improvement
@@ -218,7 +218,6 @@ class _BaseMLP(BaseEstimator):
             solver="custom" if _is_optax(solver) else solver,
             nesterov=bool(self.nesterovs_momentum),
             batch_size=int(batch_size),
-            shuffle=bool(self.shuffle),
             score="accuracy" if is_classifier(self) else "r2",
             optimizer=solver if _is_optax(solver) else None,
         )
@@ -249,18 +248,18 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
 
-    def _initialize(self, y, layer_units, dtype, key):
+    def _initialize(self, y, layer_units, dtype, random_state):
         self.n_iter_ = 0
         self.t_ = 0
         self.n_outputs_ = y.shape[1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
-        params, model_state = _programs.init_params(
-            key, layer_units=tuple(layer_units), scheme=self.weight_init,
+        params, model_state = network.init_params(
+            random_state, layer_units, scheme=self.weight_init,
             sklearn_factor=self._sklearn_init_factor(), batch_norm=bool(self.batch_norm),
-            dtype=self._train_dtype)
+            dtype=np.float64)
         self._best_params = None  # early stopping's best (params, model_state), as NumPy
-        self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), dtype)
+        self._set_params_from_tree(params, model_state, dtype)
         if self._is_stochastic():
             self.loss_curve_ = []
             self._no_improvement_count = 0
@@ -321,17 +320,16 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
 
+        # One RandomState drawn in scikit-learn's order (initial weights, validation split,
+        # epoch shuffles), so a seed starts and shuffles as scikit-learn's MLP does.
         random_state = check_random_state(self.random_state)
-        key = jax.random.PRNGKey(random_state.randint(np.iinfo(np.int32).max))
-        init_key, train_key = jax.random.split(key)
         self._train_dtype = self._resolve_compute_dtype(X)
         with jax.enable_x64(self._train_dtype == np.float64):
             if first_pass:
-                self._initialize(y, layer_units, X.dtype, init_key)
-            spec_hidden = len(hidden_sizes)
-            self._net_spec(spec_hidden)  # validates per-layer settings before training
+                self._initialize(y, layer_units, X.dtype, random_state)
+            self._net_spec(len(hidden_sizes))  # validates per-layer settings before training
             if self._is_stochastic():
-                self._fit_stochastic(X, y, sample_weight, random_state, train_key, incremental)
+                self._fit_stochastic(X, y, sample_weight, random_state, incremental)
             else:
                 self._fit_lbfgs(X, y, sample_weight)
         return self
@@ -388,7 +386,7 @@ class _BaseMLP(BaseEstimator):
                              "or the size of your dataset.")
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
-    def _fit_stochastic(self, X, y, sample_weight, random_state, key, incremental):
+    def _fit_stochastic(self, X, y, sample_weight, random_state, incremental):
         n_hidden = len(self.coefs_) - 1
         dtype = self._train_dtype
         early_stopping = self.early_stopping
@@ -416,12 +414,19 @@ class _BaseMLP(BaseEstimator):
             if spec.optimizer is not None:
                 opt_state = spec.optimizer.init(params)
             else:
-                opt_state = _programs.init_opt_state(spec.solver, params, nesterov=spec.nesterov)
+                opt_state = init_opt_state(spec.solver, params, nesterov=spec.nesterov)
         else:
             opt_state = jax.tree_util.tree_map(
                 lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
                 self._optimizer_state)
-        data = device_arrays(X, y, sample_weight, n_padded_rows(n_samples, batch_size), dtype)
+        n_rows = n_padded_rows(n_samples, batch_size)
+        data = device_arrays(X, y, sample_weight, n_rows, dtype)
+        sample_idx = np.arange(n_samples, dtype=np.int32)
+        padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
+        order = jnp.asarray(np.concatenate([sample_idx, padding_idx]))
+        key = None
+        if spec.net.dropout:  # drawn only when needed: the default path keeps scikit-learn's draws
+            key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="rbg")
         hp_host = self._hparams(n_hidden, self._lr_schedule.learning_rate)
         hp = hparams_to_device(hp_host, dtype)
         state = TrainState(params, model_state, opt_state, key)
@@ -437,7 +442,10 @@ class _BaseMLP(BaseEstimator):
                 if lr != hp_host["learning_rate"]:
                     hp_host["learning_rate"] = lr
                     hp = dict(hp, learning_rate=jnp.asarray(lr, dtype))
-                new_state, metrics = _programs.train_epoch(state, data, hp, spec, val_data)
+                if self.shuffle:
+                    sample_idx = shuffle(sample_idx, random_state=random_state)
+                    order = np.concatenate([sample_idx, padding_idx])
+                new_state, metrics = _programs.train_epoch(state, data, order, hp, spec, val_data)
                 metrics = jax.device_get(metrics)
                 loss = float(metrics["loss"])
                 if not np.isfinite(loss):

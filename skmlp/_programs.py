@@ -9,7 +9,7 @@ import functools
 
 import jax
 
-from ._core import network, optim, train
+from ._core import train
 
 
 class Program:
@@ -35,13 +35,9 @@ class Program:
         return self._jit(*args, **kwargs)
 
 
-init_params = Program(
-    network.init_params, static_argnames=("layer_units", "scheme", "sklearn_factor",
-                                          "batch_norm", "dtype"))
-init_opt_state = Program(optim.init_opt_state, static_argnames=("solver", "nesterov"))
 train_epoch = Program(train.train_epoch, static_argnames=("spec",))
 evaluate = Program(train.evaluate, static_argnames=("spec",))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
 
-PROGRAMS = (init_params, init_opt_state, train_epoch, evaluate, full_batch_value_and_grad)
+PROGRAMS = (train_epoch, evaluate, full_batch_value_and_grad)

@@ -115,7 +115,7 @@ def test_gradient_matches_finite_differences(loss, out, activation):
         w = jnp.asarray(rng.randint(1, 4, size=n).astype(float))
         mask = jnp.ones(n)
         spec = TrainSpec(net=NetSpec((activation, activation), out), loss=loss)
-        params, ms = init_params(jax.random.PRNGKey(0), (d, 5, 4, k), dtype=jnp.float64)
+        params, ms = init_params(np.random.RandomState(0), (d, 5, 4, k), dtype=np.float64)
         hp = {"alpha": jnp.asarray(0.3)}
 
         def f(p):
@@ -608,3 +608,21 @@ def test_pickle_loads_without_jax_arrays(digits):
     blob = pickle.dumps(clf)
     assert b"jaxlib" not in blob and b"ArrayImpl" not in blob
     np.testing.assert_array_equal(pickle.loads(blob).predict(X), clf.predict(X))
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_float64_fit_reproduces_scikit_learn(Estimator, solver, digits):
+    """Same seed, same data: scikit-learn's initial weights, shuffles, validation split and
+    update rule, so the fitted weights agree to rounding."""
+    from sklearn import neural_network as sknn
+
+    X, y = digits
+    kw = dict(solver=solver, max_iter=8, random_state=0, early_stopping=True,
+              learning_rate="invscaling" if solver == "sgd" else "constant")
+    ours = _quiet(Estimator(**kw).fit, X, y)
+    theirs = _quiet(getattr(sknn, Estimator.__name__)(**kw).fit, X, y)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_)

@@ -2,12 +2,14 @@
 
 A model is described by a static, hashable ``NetSpec`` (what changes code paths) and two
 pytrees of arrays: ``params`` (trained) and ``model_state`` (batch-norm running statistics).
+Initialisation is host-side NumPy; ``forward`` is pure JAX.
 """
 
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
 
@@ -23,61 +25,54 @@ class NetSpec(NamedTuple):
     dropout: bool = False  # whether the dropout code path exists; the rates are runtime
 
 
-def _glorot_bound(fan_in, fan_out, factor):
-    return jnp.sqrt(factor / (fan_in + fan_out))
+def init_layer(random_state, fan_in, fan_out, scheme="auto", sklearn_factor=6.0):
+    """One layer's (W, b) as float64 NumPy arrays, drawn from a ``numpy.random.RandomState``.
 
+    ``scheme='auto'`` is scikit-learn's ``_init_coef``, draw for draw: W then b uniform in
+    +-sqrt(factor / (fan_in + fan_out)), factor 6 (2 for logistic networks), so a seed gives
+    scikit-learn's initial weights. The named schemes initialise b to zero.
 
-def init_layer(key, fan_in, fan_out, scheme, sklearn_factor, dtype):
-    """One layer's (W, b).
-
-    ``scheme='auto'`` is scikit-learn's: W and b uniform in +-sqrt(factor/(fan_in+fan_out))
-    with factor 6 (2 for logistic networks). The named schemes initialise b to zero.
-    Draws are made in float32 and cast, so a seed gives the same start in every precision.
+    Initialisation runs on the host: compiling JAX's random-number programs for it would cost
+    more (0.4-1.4 s on a 2-core CPU) than scikit-learn's whole fit of a small problem.
     """
-    kw, kb = jax.random.split(key)
     shape = (fan_in, fan_out)
-    f32 = jnp.float32
-
-    def uniform(k, shp, bound):
-        return jax.random.uniform(k, shp, f32, -bound, bound)
-
     if scheme == "auto":
-        bound = _glorot_bound(fan_in, fan_out, sklearn_factor)
-        return uniform(kw, shape, bound).astype(dtype), uniform(kb, (fan_out,), bound).astype(dtype)
+        bound = np.sqrt(sklearn_factor / (fan_in + fan_out))
+        w = random_state.uniform(-bound, bound, shape)
+        return w, random_state.uniform(-bound, bound, fan_out)
     if scheme == "glorot_uniform":
-        w = uniform(kw, shape, _glorot_bound(fan_in, fan_out, 6.0))
+        bound = np.sqrt(6.0 / (fan_in + fan_out))
+        w = random_state.uniform(-bound, bound, shape)
     elif scheme == "glorot_normal":
-        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(2.0 / (fan_in + fan_out))
+        w = random_state.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), shape)
     elif scheme == "he_uniform":
-        w = uniform(kw, shape, jnp.sqrt(6.0 / fan_in))
+        bound = np.sqrt(6.0 / fan_in)
+        w = random_state.uniform(-bound, bound, shape)
     elif scheme == "he_normal":
-        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(2.0 / fan_in)
+        w = random_state.normal(0.0, np.sqrt(2.0 / fan_in), shape)
     elif scheme == "lecun_normal":
-        w = jax.random.normal(kw, shape, f32) * jnp.sqrt(1.0 / fan_in)
+        w = random_state.normal(0.0, np.sqrt(1.0 / fan_in), shape)
     else:
         raise ValueError(f"unknown weight_init {scheme!r}")
-    return w.astype(dtype), jnp.zeros((fan_out,), dtype)
+    return w, np.zeros(fan_out)
 
 
-def init_params(key, layer_units, *, scheme="auto", sklearn_factor=6.0, batch_norm=False,
-                dtype=jnp.float32):
+def init_params(random_state, layer_units, *, scheme="auto", sklearn_factor=6.0,
+                batch_norm=False, dtype=np.float32):
     """Initial ``(params, model_state)`` for layer sizes ``[n_in, *hidden, n_out]``."""
-    keys = jax.random.split(key, len(layer_units) - 1)
     coefs, intercepts = [], []
-    for k, fan_in, fan_out in zip(keys, layer_units[:-1], layer_units[1:]):
-        w, b = init_layer(k, fan_in, fan_out, scheme, sklearn_factor, dtype)
-        coefs.append(w)
-        intercepts.append(b)
+    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
+        w, b = init_layer(random_state, fan_in, fan_out, scheme, sklearn_factor)
+        coefs.append(w.astype(dtype))
+        intercepts.append(b.astype(dtype))
     params = {"coefs": coefs, "intercepts": intercepts}
     model_state = {}
     if batch_norm:
         hidden = layer_units[1:-1]
-        params["bn_scale"] = [jnp.ones((h,), dtype) for h in hidden]
-        params["bn_shift"] = [jnp.zeros((h,), dtype) for h in hidden]
-        model_state = {
-            "bn_mean": [jnp.zeros((h,), dtype) for h in hidden],
-            "bn_var": [jnp.ones((h,), dtype) for h in hidden],
-        }
+        params["bn_scale"] = [np.ones(h, dtype) for h in hidden]
+        params["bn_shift"] = [np.zeros(h, dtype) for h in hidden]
+        model_state = {"bn_mean": [np.zeros(h, dtype) for h in hidden],
+                       "bn_var": [np.ones(h, dtype) for h in hidden]}
     return params, model_state
 
 

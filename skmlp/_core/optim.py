@@ -6,6 +6,7 @@ the optimizer state: a new learning rate or momentum is a new argument value, ne
 compile, and ``jax.vmap`` over ``hparams`` trains several settings at once.
 """
 
+import jax
 import jax.numpy as jnp
 import optax
 
@@ -27,13 +28,37 @@ def sklearn_sgd(learning_rate, momentum, nesterov):
     )
 
 
+def sklearn_adam(learning_rate, b1, b2, eps):
+    """scikit-learn's Adam, which differs from ``optax.adam`` in where epsilon sits.
+
+    update = -lr * sqrt(1 - b2**t) / (1 - b1**t) * m / (sqrt(v) + eps); optax divides by
+    sqrt(v_hat) + eps instead. Matching it keeps tuned scikit-learn settings (and fits) the same.
+    """
+
+    def init(params):
+        zeros = optax.tree.zeros_like(params)
+        return optax.ScaleByAdamState(count=jnp.zeros([], jnp.int32), mu=zeros,
+                                      nu=optax.tree.zeros_like(params))
+
+    def update(grads, state, params=None):
+        mu = optax.tree.update_moment(grads, state.mu, b1, 1)
+        nu = optax.tree.update_moment_per_elem_norm(grads, state.nu, b2, 2)
+        count = optax.safe_increment(state.count)
+        t = count.astype(jnp.result_type(learning_rate))
+        step = learning_rate * jnp.sqrt(1 - b2**t) / (1 - b1**t)
+        updates = jax.tree_util.tree_map(lambda m, v: -step * m / (jnp.sqrt(v) + eps), mu, nu)
+        return updates, optax.ScaleByAdamState(count=count, mu=mu, nu=nu)
+
+    return optax.GradientTransformation(init, update)
+
+
 def make_optimizer(solver, hparams, nesterov=False):
     """The optax transformation for a built-in solver name."""
     lr = hparams["learning_rate"]
     if solver == "sgd":
         return sklearn_sgd(lr, hparams["momentum"], nesterov)
     if solver == "adam":
-        return optax.adam(lr, b1=hparams["beta_1"], b2=hparams["beta_2"], eps=hparams["epsilon"])
+        return sklearn_adam(lr, hparams["beta_1"], hparams["beta_2"], hparams["epsilon"])
     if solver == "adamw":
         return optax.adamw(lr, b1=hparams["beta_1"], b2=hparams["beta_2"],
                            eps=hparams["epsilon"], weight_decay=hparams["weight_decay"])
