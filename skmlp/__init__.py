@@ -1,7 +1,14 @@
 """skmlp: scikit-learn's multi-layer perceptrons, trained by compiled JAX/XLA programs."""
 
+from ._compile_cache import compile_cache_dir, compile_cache_enabled, set_compile_cache
 from ._estimators import MLPClassifier, MLPRegressor
+from ._version import __version__
 
-__version__ = "0.1.0"
-
-__all__ = ["MLPClassifier", "MLPRegressor", "__version__"]
+__all__ = [
+    "MLPClassifier",
+    "MLPRegressor",
+    "__version__",
+    "compile_cache_dir",
+    "compile_cache_enabled",
+    "set_compile_cache",
+]

@@ -3,7 +3,6 @@
 import math
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 
@@ -49,5 +48,6 @@ def device_arrays(X, Y, sample_weight, n_rows, dtype):
 
 def hparams_to_device(hparams, dtype):
     """Hyperparameters as 0-d (or 1-d) arrays of the compute dtype: runtime values, never
-    constants baked into a compiled program."""
-    return {k: jnp.asarray(v, dtype=dtype) for k, v in hparams.items()}
+    constants baked into a compiled program. NumPy arrays: the compiled call transfers them,
+    where building JAX arrays eagerly would compile a conversion for each."""
+    return {k: np.asarray(v, dtype=dtype) for k, v in hparams.items()}

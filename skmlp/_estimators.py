@@ -8,7 +8,6 @@ import warnings
 from numbers import Integral, Real
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 from scipy.special import expit, softmax
@@ -16,7 +15,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_co
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils import check_random_state, column_or_1d, shuffle
+from sklearn.utils import check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
@@ -30,7 +29,7 @@ from . import _programs
 from ._core import lbfgs, network
 from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
-from ._core.optim import STOCHASTIC_SOLVERS, init_opt_state
+from ._core.optim import STOCHASTIC_SOLVERS
 from ._core.train import TrainSpec, TrainState
 from ._data import bucket, device_arrays, hparams_to_device, n_padded_rows
 from ._stopping import LearningRateSchedule, update_no_improvement
@@ -414,7 +413,8 @@ class _BaseMLP(BaseEstimator):
             if spec.optimizer is not None:
                 opt_state = spec.optimizer.init(params)
             else:
-                opt_state = init_opt_state(spec.solver, params, nesterov=spec.nesterov)
+                opt_state = _programs.init_opt_state(params=params, solver=spec.solver,
+                                                     nesterov=spec.nesterov)
         else:
             opt_state = jax.tree_util.tree_map(
                 lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
@@ -423,7 +423,7 @@ class _BaseMLP(BaseEstimator):
         data = device_arrays(X, y, sample_weight, n_rows, dtype)
         sample_idx = np.arange(n_samples, dtype=np.int32)
         padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
-        order = jnp.asarray(np.concatenate([sample_idx, padding_idx]))
+        order = np.concatenate([sample_idx, padding_idx])
         key = None
         if spec.net.dropout:  # drawn only when needed: the default path keeps scikit-learn's draws
             key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="rbg")
@@ -441,21 +441,22 @@ class _BaseMLP(BaseEstimator):
                 lr = self._lr_schedule.learning_rate
                 if lr != hp_host["learning_rate"]:
                     hp_host["learning_rate"] = lr
-                    hp = dict(hp, learning_rate=jnp.asarray(lr, dtype))
-                if self.shuffle:
-                    sample_idx = shuffle(sample_idx, random_state=random_state)
+                    hp = dict(hp, learning_rate=np.asarray(lr, dtype))
+                if self.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
+                    perm = np.arange(n_samples)
+                    random_state.shuffle(perm)
+                    sample_idx = sample_idx[perm]
                     order = np.concatenate([sample_idx, padding_idx])
-                new_state, metrics = _programs.train_epoch(state, data, order, hp, spec, val_data)
+                state, metrics = _programs.train_epoch(state, data, order, hp, spec, val_data)
                 metrics = jax.device_get(metrics)
                 loss = float(metrics["loss"])
-                if not np.isfinite(loss):
+                if not np.isfinite(loss):  # the program kept the last finite state
                     warnings.warn(
                         f"The training loss became {loss} in epoch {self.n_iter_ + 1}; training "
                         f"stopped and the parameters from the last finite epoch were kept. Scale "
                         f"the inputs (StandardScaler) or lower learning_rate_init "
                         f"(now {self.learning_rate_init}).", ConvergenceWarning)
                     break
-                state = new_state
                 self.n_iter_ += 1
                 self.loss_ = loss
                 self.t_ += n_samples
@@ -471,8 +472,8 @@ class _BaseMLP(BaseEstimator):
                     self._no_improvement_count, self.best_validation_score_, improved = (
                         update_no_improvement(self._no_improvement_count,
                                               self.best_validation_score_, score, self.tol, True))
-                    if improved:
-                        best = (state.params, state.model_state)
+                    if improved:  # a host copy: the device state is donated to the next epoch
+                        best = jax.device_get((state.params, state.model_state))
                 else:
                     self._no_improvement_count, self.best_loss_, _ = update_no_improvement(
                         self._no_improvement_count, self.best_loss_, loss, self.tol, False)
@@ -499,8 +500,8 @@ class _BaseMLP(BaseEstimator):
         self._optimizer_state = jax.device_get(state.opt_state)
         params, model_state = state.params, state.model_state
         if early_stopping:
-            self._best_params = jax.device_get(best)
-            params, model_state = self._best_params
+            self._best_params = best
+            params, model_state = best
         self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), X.dtype)
 
     def _callback_list(self):

@@ -91,8 +91,13 @@ def train_epoch(state, data, order, hparams, spec, val_data=None):
 
         return jax.lax.cond(n_real > 0, run, skip, state)
 
-    state, weighted_losses = jax.lax.scan(step, state, batches)
-    metrics = {"loss": jnp.sum(weighted_losses) / jnp.sum(mask)}
+    new_state, weighted_losses = jax.lax.scan(step, state, batches)
+    loss = jnp.sum(weighted_losses) / jnp.sum(mask)
+    # A diverged epoch returns the state it started from: the caller (which donated that
+    # state) keeps finite parameters and stops.
+    state = jax.tree_util.tree_map(lambda new, old: jnp.where(jnp.isfinite(loss), new, old),
+                                   new_state, state)
+    metrics = {"loss": loss}
     if val_data is not None:
         metrics.update(evaluate(state.params, state.model_state, val_data, hparams, spec))
     return state, metrics

@@ -1,0 +1,188 @@
+"""The training engine: compile reuse, the per-machine compile cache, devices."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import jax
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skmlp
+from skmlp import MLPClassifier, MLPRegressor, _programs
+from skmlp._data import bucket, n_padded_rows
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X, y
+
+
+def test_buckets_are_monotone_and_within_25_percent():
+    sizes = [bucket(n) for n in range(1, 5000)]
+    assert all(b >= n for n, b in zip(range(1, 5000), sizes))
+    assert sizes == sorted(sizes)
+    assert all(b <= 1.25 * n + 1 for n, b in zip(range(1, 5000), sizes))
+    # 5-fold CV training sets of digits (1437 or 1438 rows) share one bucket
+    assert n_padded_rows(1437, 200) == n_padded_rows(1438, 200)
+
+
+def test_grid_search_compiles_the_training_program_once(digits):
+    """9 candidates x 5 folds: new learning rates, alphas and fold sizes reuse one program."""
+    X, y = digits
+    grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
+            "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+    pipe = make_pipeline(StandardScaler(),
+                         MLPClassifier(hidden_layer_sizes=(64,), max_iter=50, random_state=0))
+    before = _programs.train_epoch.trace_count
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        search = GridSearchCV(pipe, grid, cv=5, refit=False).fit(X, y)
+    assert len(search.cv_results_["params"]) * 5 == 45
+    assert _programs.train_epoch.trace_count - before <= 1
+
+
+@pytest.mark.parametrize("change", [{"momentum": 0.5}, {"beta_1": 0.8, "beta_2": 0.99},
+                                    {"epsilon": 1e-6}, {"power_t": 0.3},
+                                    {"learning_rate": "invscaling"}])
+def test_hyperparameters_are_runtime_values(change, digits):
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0, solver="sgd")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(**kw).fit(X, y)
+        before = _programs.train_epoch.trace_count
+        MLPClassifier(**kw, **change).fit(X, y)
+    assert _programs.train_epoch.trace_count == before
+
+
+def test_prediction_never_compiles(digits):
+    X, y = digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(max_iter=2, random_state=0).fit(X, y)
+    counts = [p.trace_count for p in _programs.PROGRAMS]
+    for n in (1, 7, 1000):
+        clf.predict_proba(X[:n])
+    assert [p.trace_count for p in _programs.PROGRAMS] == counts
+
+
+_CHILD = textwrap.dedent("""
+    import warnings
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from skmlp import MLPClassifier, _programs
+    X, y = load_digits(return_X_y=True)
+    warnings.simplefilter("ignore")
+    MLPClassifier(hidden_layer_sizes=(12,), max_iter=3, random_state=0).fit(X / 16, y)
+    print(sum(p.trace_count for p in _programs.PROGRAMS))
+""")
+
+
+def _child_traces(cache_dir, enabled="1"):
+    env = dict(os.environ, SKMLP_CACHE_DIR=str(cache_dir), SKMLP_COMPILE_CACHE=enabled)
+    out = subprocess.run([sys.executable, "-c", _CHILD], env=env, capture_output=True,
+                         text=True, check=True)
+    return int(out.stdout.strip().splitlines()[-1])
+
+
+def test_a_new_process_loads_compiled_programs_from_the_cache(tmp_path):
+    assert _child_traces(tmp_path) > 0  # cold: compiles and stores
+    assert list(tmp_path.glob("*.xla"))
+    assert _child_traces(tmp_path) == 0  # warm: loads, compiles nothing
+
+
+def test_cache_can_be_disabled_by_environment(tmp_path):
+    assert _child_traces(tmp_path, enabled="0") > 0
+    assert not list(tmp_path.glob("*.xla"))
+
+
+def test_corrupt_cache_entry_is_rebuilt(tmp_path, digits):
+    X, y = digits
+    previous = skmlp.compile_cache_dir()
+    skmlp.set_compile_cache(directory=tmp_path)
+    try:
+        kw = dict(hidden_layer_sizes=(9,), max_iter=2, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            expected = MLPClassifier(**kw).fit(X, y).predict_proba(X)
+            for path in tmp_path.glob("*.xla"):
+                path.write_bytes(b"not an executable")
+            for program in _programs.PROGRAMS:
+                program._executables.clear()
+            got = MLPClassifier(**kw).fit(X, y).predict_proba(X)
+        np.testing.assert_array_equal(got, expected)
+        assert all(p.stat().st_size > 1000 for p in tmp_path.glob("*.xla"))  # rewritten
+    finally:
+        skmlp.set_compile_cache(directory=previous)
+
+
+def test_unwritable_cache_directory_only_warns(tmp_path, digits):
+    X, y = digits
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    previous = skmlp.compile_cache_dir()
+    skmlp.set_compile_cache(directory=blocker / "cache")  # a directory under a file
+    try:
+        for program in _programs.PROGRAMS:
+            program._executables.clear()
+        with pytest.warns(RuntimeWarning, match="compile cache"):
+            MLPRegressor(hidden_layer_sizes=(5,), max_iter=1).fit(X, y)
+    finally:
+        skmlp.set_compile_cache(directory=previous)
+
+
+def test_fit_does_not_change_global_jax_config(digits):
+    X, y = digits
+    before = jax.config.jax_enable_x64
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(max_iter=1).fit(X.astype(np.float64), y)
+    assert jax.config.jax_enable_x64 == before
+
+
+def test_cross_val_score_in_parallel_workers(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=20, random_state=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        scores = cross_val_score(pipe, X, y, cv=3, n_jobs=2)
+    assert scores.min() > 0.85
+
+
+def test_explicit_device_choice(digits):
+    """The documented way to choose a device: jax.default_device."""
+    X, y = digits
+    with jax.default_device(jax.devices("cpu")[0]), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = MLPClassifier(max_iter=3, random_state=0).fit(X / 16, y)
+    assert clf.score(X / 16, y) > 0.5
+
+
+def _gpus():
+    try:
+        return jax.devices("gpu")
+    except RuntimeError:
+        return []
+
+
+@pytest.mark.skipif(not _gpus(), reason="no GPU visible to JAX")
+def test_gpu_fit_matches_cpu_fit(digits):
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    kw = dict(max_iter=20, random_state=0, compute_dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with jax.default_device(jax.devices("cpu")[0]):
+            cpu = MLPClassifier(**kw).fit(X, y)
+        with jax.default_device(_gpus()[0]):
+            gpu = MLPClassifier(**kw).fit(X, y)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-3)
