@@ -713,11 +713,11 @@ optax.GradientTransformation, default='adam'
         The current loss computed with the loss function.
     best_loss_ : float or None
         The minimum loss reached by the solver throughout fitting.
-    loss_curve_ : list of shape (n_iter_,)
+    loss_curve_ : list of shape (``n_iter_``,)
         The loss at the end of each training epoch.
-    validation_scores_ : list of shape (n_iter_,) or None
+    validation_scores_ : list of shape (``n_iter_``,) or None
         The score at each epoch on the validation set (early stopping only).
-    validation_loss_curve_ : list of shape (n_iter_,) or None
+    validation_loss_curve_ : list of shape (``n_iter_``,) or None
         The loss at each epoch on the validation set (early stopping only).
     best_validation_score_ : float or None
         The best validation score (early stopping only).
@@ -1013,11 +1013,11 @@ optax.GradientTransformation, default='adam'
         The current loss computed with the loss function.
     best_loss_ : float or None
         The minimum loss reached by the solver throughout fitting.
-    loss_curve_ : list of shape (n_iter_,)
+    loss_curve_ : list of shape (``n_iter_``,)
         The loss at the end of each training epoch.
-    validation_scores_ : list of shape (n_iter_,) or None
+    validation_scores_ : list of shape (``n_iter_``,) or None
         The R^2 at each epoch on the validation set (early stopping only).
-    validation_loss_curve_ : list of shape (n_iter_,) or None
+    validation_loss_curve_ : list of shape (``n_iter_``,) or None
         The loss at each epoch on the validation set (early stopping only).
     best_validation_score_ : float or None
         The best validation score (early stopping only).
