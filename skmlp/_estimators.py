@@ -441,7 +441,7 @@ class _BaseMLP(BaseEstimator):
                 lr = self._lr_schedule.learning_rate
                 if lr != hp_host["learning_rate"]:
                     hp_host["learning_rate"] = lr
-                    hp = dict(hp, learning_rate=np.asarray(lr, dtype))
+                    hp = dict(hp, learning_rate=jax.device_put(np.asarray(lr, dtype)))
                 if self.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
                     perm = np.arange(n_samples)
                     random_state.shuffle(perm)

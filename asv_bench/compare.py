@@ -1,0 +1,266 @@
+"""skmlp against scikit-learn, side by side: ``python asv_bench/compare.py``.
+
+Every fit runs in its own fresh Python process (imports and data loading excluded from the
+timing, compilation included), the two libraries alternate, and each figure is the median of
+the repeats; ratios are scikit-learn's time over skmlp's (higher is better for skmlp). Inputs
+are float64 arrays. skmlp appears twice where it matters: with its default
+``compute_dtype='auto'`` (trains float64 data in float64, like scikit-learn) and with
+``compute_dtype='float32'``; "cold" runs start from an empty compile cache, "warm" ones from a
+cache that an earlier process filled.
+
+MNIST cases read ``$SKMLP_DATA`` (default ``../shared/data``) and are skipped when it is
+absent. ``--quick`` runs one repeat of the small cases only.
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# ----------------------------------------------------------------------------- problems
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def _synthetic():
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = make_classification(n_samples=20000, n_features=100, n_informative=50,
+                               n_classes=5, random_state=0)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, train_size=15000, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), y_train, scaler.transform(X_test), y_test
+
+
+def _mnist():
+    from skmlp.datasets import load_idx_dataset
+
+    X_train, y_train, X_test, y_test = load_idx_dataset("mnist")
+    return X_train.astype(np.float64), y_train, X_test.astype(np.float64), y_test
+
+
+def mlp_epoch_flops(n_samples, layer_units):
+    """Training FLOPs of one epoch: forward, weight gradients, and input gradients of every
+    layer but the first (2 FLOPs per multiply-add)."""
+    pairs = list(zip(layer_units[:-1], layer_units[1:]))
+    macs = sum(a * b for a, b in pairs)
+    return n_samples * 2 * (2 * macs + sum(a * b for a, b in pairs[1:]))
+
+
+def _estimator(library, dtype, **params):
+    if library == "sklearn":
+        from sklearn.neural_network import MLPClassifier
+        return MLPClassifier(**params)
+    from skmlp import MLPClassifier
+    return MLPClassifier(compute_dtype=dtype, **params)
+
+
+# ----------------------------------------------------------------------------- one case
+
+
+def run_case(case, library, dtype):
+    """Runs in a fresh worker process; returns a dict of figures."""
+    warnings.simplefilter("ignore")
+    fixed = dict(random_state=0, tol=0.0)
+    if case in ("digits", "synthetic"):
+        X, y, X_test, y_test = _digits() if case == "digits" else _synthetic()
+        epochs = 200 if case == "digits" else 30
+        sizes = (100,) if case == "digits" else (100, 100)
+        est = _estimator(library, dtype, hidden_layer_sizes=sizes, max_iter=epochs,
+                         n_iter_no_change=epochs, **fixed)
+        start = time.perf_counter()
+        est.fit(X, y)
+        fit = time.perf_counter() - start
+        return {"fit_s": fit, "score": est.score(X_test, y_test), "epochs": est.n_iter_}
+    if case == "grid":
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import GridSearchCV
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
+
+        X, y = load_digits(return_X_y=True)
+        grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
+                "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+        pipe = make_pipeline(StandardScaler(), _estimator(
+            library, dtype, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, **fixed))
+        search = GridSearchCV(pipe, grid, cv=5)
+        start = time.perf_counter()
+        search.fit(X, y)
+        fit = time.perf_counter() - start
+        out = {"fit_s": fit, "score": search.best_score_}
+        if library == "skmlp":
+            from skmlp import _programs
+            out["compiles"] = _programs.train_epoch.trace_count
+        return out
+    if case == "predict":
+        X, y, X_test, _ = _synthetic()
+        est = _estimator(library, dtype, hidden_layer_sizes=(100, 100), max_iter=2, **fixed)
+        est.fit(X, y)
+        big = np.tile(X_test, (2, 1))[:10000]
+        one = X_test[:1]
+        times = {}
+        for name, data, reps in (("predict_1_s", one, 2000), ("predict_10000_s", big, 50)):
+            est.predict(data)
+            start = time.perf_counter()
+            for _ in range(reps):
+                est.predict(data)
+            times[name] = (time.perf_counter() - start) / reps
+        return times
+    if case == "mnist":
+        X, y, X_test, y_test = _mnist()
+        kw = dict(hidden_layer_sizes=(500, 500), n_iter_no_change=100, **fixed)
+        epochs = 1 if library == "sklearn" else 3
+        if library == "skmlp":  # load or compile the program first: this case times epochs
+            _estimator(library, dtype, max_iter=1, **kw).fit(X, y)
+        est = _estimator(library, dtype, max_iter=epochs, **kw)
+        start = time.perf_counter()
+        est.fit(X, y)
+        fit = time.perf_counter() - start
+        return {"epoch_s": fit / epochs, "score": est.score(X_test, y_test),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    raise ValueError(case)
+
+
+def gemm_rate(n=2048, reps=5):
+    """The machine's float32 matrix-multiply rate (FLOP/s), measured now."""
+    a = np.random.RandomState(0).rand(n, n).astype(np.float32)
+    a @ a
+    start = time.perf_counter()
+    for _ in range(reps):
+        a @ a
+    return reps * 2 * n**3 / (time.perf_counter() - start)
+
+
+# ----------------------------------------------------------------------------- driver
+
+
+def worker(case, library, dtype, cache_dir):
+    env = dict(os.environ, SKMLP_CACHE_DIR=cache_dir, PYTHONWARNINGS="ignore")
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", case, library, dtype]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(f"{case}/{library} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(case, variants, repeats, warm_dir):
+    """Median figures per variant; variants alternate within each repeat."""
+    results = {v: [] for v in variants}
+    for r in range(repeats):
+        ordered = variants if r % 2 == 0 else variants[::-1]
+        for variant in ordered:
+            library, dtype, cache = variant
+            cache_dir = warm_dir if cache == "warm" else tempfile.mkdtemp(prefix="skmlp-cold-")
+            results[variant].append(worker(case, library, dtype, cache_dir))
+    return {v: {k: statistics.median(run[k] for run in runs) for k in runs[0]}
+            for v, runs in results.items()}
+
+
+def _mnist_available():
+    try:
+        from skmlp.datasets import data_dir
+        return (data_dir() / "mnist" / "train-images-idx3-ubyte.gz").exists()
+    except ImportError:
+        return False
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one repeat, small cases only")
+    parser.add_argument("--cases", default="digits,synthetic,grid,predict,mnist")
+    args = parser.parse_args(argv)
+    repeats = 1 if args.quick else args.repeats
+    cases = args.cases.split(",")
+    if args.quick:
+        cases = [c for c in cases if c != "mnist"]
+    warm_dir = tempfile.mkdtemp(prefix="skmlp-warm-")
+    sk = ("sklearn", "-", "-")
+    rows = []
+
+    def add(label, case, variant, results, key="fit_s", extra=""):
+        ours, theirs = results[variant][key], results[sk][key]
+        score = results[variant].get("score")
+        rows.append((label, theirs, ours, theirs / ours, score, results[sk].get("score"), extra))
+
+    for case in cases:
+        if case == "mnist" and not _mnist_available():
+            print("MNIST not found (set SKMLP_DATA): skipping the MNIST case")
+            continue
+        if case == "digits":
+            variants = [sk, ("skmlp", "auto", "warm"), ("skmlp", "float32", "warm"),
+                        ("skmlp", "float32", "cold"), ("skmlp", "auto", "cold")]
+        elif case == "predict":
+            variants = [sk, ("skmlp", "auto", "warm")]
+        else:
+            variants = [sk, ("skmlp", "float32", "warm"), ("skmlp", "auto", "warm")]
+        for variant in variants:  # fill the warm cache; not timed
+            if variant[2] == "warm" and case != "mnist":
+                worker(case, variant[0], variant[1], warm_dir)
+        print(f"measuring {case} ({repeats} alternating repeats)...", flush=True)
+        res = measure(case, variants, repeats, warm_dir)
+        if case == "predict":
+            v = ("skmlp", "auto", "warm")
+            add("predict 1 row", case, v, res, "predict_1_s")
+            add("predict 10000 rows", case, v, res, "predict_10000_s")
+            continue
+        for variant in variants[1:]:
+            _, dtype, cache = variant
+            label = {"digits": "digits 1347x64 (100,) 200 ep",
+                     "synthetic": "synthetic 15000x100 (100,100) 30 ep",
+                     "grid": "GridSearchCV 9x5 digits (64,) 50 ep",
+                     "mnist": "MNIST 60000x784 (500,500) per epoch"}[case]
+            extra = ""
+            if case == "grid":
+                extra = f"{int(res[variant]['compiles'])} compile(s) in 46 fits"
+            if case == "mnist":
+                rate = gemm_rate()
+                flops = mlp_epoch_flops(60000, [784, 500, 500, 10]) / res[variant]["epoch_s"]
+                extra = (f"{flops / 1e9:.0f} GFLOP/s = {flops / rate:.0%} of f32 GEMM "
+                         f"({rate / 1e9:.0f}); peak RSS {res[variant]['peak_rss_mb']:.0f} MB vs "
+                         f"{res[sk]['peak_rss_mb']:.0f} MB")
+            add(f"{label}, {dtype}, {cache} cache", case, variant, res,
+                "epoch_s" if case == "mnist" else "fit_s", extra)
+
+    print()
+    header = (f"{'case (skmlp compute dtype, compile cache)':<62}{'sklearn s':>10}{'skmlp s':>10}"
+              f"{'ratio':>8}{'score':>8}{'sk score':>9}  notes")
+    print(header)
+    print("-" * len(header))
+    for label, theirs, ours, ratio, score, sk_score, extra in rows:
+        s = "" if score is None else f"{score:.3f}"
+        t = "" if sk_score is None else f"{sk_score:.3f}"
+        unit = 1e3 if ours < 0.01 else 1
+        fmt = ".3f" if unit == 1 else ".3f"
+        theirs_s = f"{theirs * unit:{fmt}}" + ("ms" if unit > 1 else "")
+        ours_s = f"{ours * unit:{fmt}}" + ("ms" if unit > 1 else "")
+        print(f"{label:<62}{theirs_s:>10}{ours_s:>10}{ratio:>7.2f}x{s:>8}{t:>9}  {extra}")
+    return rows
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--worker":
+        print(json.dumps(run_case(*sys.argv[2:5])))
+    else:
+        main()
