@@ -10,7 +10,7 @@ from numbers import Integral, Real
 import jax
 import numpy as np
 import optax
-from scipy.special import expit, softmax
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -59,20 +59,28 @@ def _np_gelu(x):
     return 0.5 * x * (1.0 + erf(x / np.sqrt(2.0)).astype(x.dtype))
 
 
+def _np_softmax(x):
+    x -= x.max(axis=1, keepdims=True)
+    np.exp(x, out=x)
+    x /= x.sum(axis=1, keepdims=True)
+    return x
+
+
 # NumPy twins of _core.activations for the host-side prediction path (tests keep them equal).
+# They may overwrite their argument, as scikit-learn's do: prediction owns its buffers.
 NUMPY_ACTIVATIONS = {
     "identity": lambda x: x,
-    "logistic": expit,
-    "tanh": np.tanh,
-    "relu": lambda x: np.maximum(x, 0),
+    "logistic": lambda x: expit(x, out=x),
+    "tanh": lambda x: np.tanh(x, out=x),
+    "relu": lambda x: np.maximum(x, 0, out=x),
     "leaky_relu": _np_leaky_relu,
     "elu": _np_elu,
     "selu": _np_selu,
     "gelu": _np_gelu,
-    "softplus": lambda x: np.logaddexp(0, x),
+    "softplus": lambda x: np.logaddexp(0, x, out=x),
     "silu": lambda x: x * expit(x),
-    "softmax": lambda x: softmax(x, axis=1),
-    "exp": np.exp,
+    "softmax": _np_softmax,
+    "exp": lambda x: np.exp(x, out=x),
 }
 
 
