@@ -371,9 +371,9 @@ class _BaseMLP(BaseEstimator):
         """Running statistics = the full training set's, for the full-batch solver."""
         from ._core.network import forward
 
-        X, _, _, mask = data
+        X, _, w, _ = data
         hp = dict(hp, bn_momentum=np.zeros((), hp["bn_momentum"].dtype))
-        _, state = forward(params, model_state, X, spec.net, train=True, mask=mask, hparams=hp)
+        _, state = forward(params, model_state, X, spec.net, train=True, weight=w, hparams=hp)
         return state
 
     def _validation_split(self, X, y, sample_weight, random_state):

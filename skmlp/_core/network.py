@@ -76,19 +76,23 @@ def init_params(random_state, layer_units, *, scheme="auto", sklearn_factor=6.0,
     return params, model_state
 
 
-def _masked_moments(h, mask):
-    """Mean and (biased) variance over the rows where mask is 1: padding never leaks in."""
-    m = mask[:, None]
-    count = jnp.maximum(jnp.sum(mask), 1.0)
-    mean = jnp.sum(h * m, axis=0) / count
-    var = jnp.sum(((h - mean) ** 2) * m, axis=0) / count
+def _weighted_moments(h, weight):
+    """Mean and (biased) variance over rows weighted by sample weight.
+
+    Padding rows have weight 0 and never leak in; a row of weight k counts as k repeated rows,
+    as everywhere else in training.
+    """
+    w = weight[:, None]
+    total = jnp.maximum(jnp.sum(weight), jnp.finfo(h.dtype).tiny)
+    mean = jnp.sum(h * w, axis=0) / total
+    var = jnp.sum(((h - mean) ** 2) * w, axis=0) / total
     return mean, var
 
 
-def forward(params, model_state, X, spec, *, train=False, key=None, mask=None, hparams=None):
+def forward(params, model_state, X, spec, *, train=False, key=None, weight=None, hparams=None):
     """Output-layer pre-activation ("logits") and the updated model state.
 
-    ``train=True`` uses batch statistics (over rows with ``mask == 1``) and dropout.
+    ``train=True`` uses batch statistics (weighted by ``weight``, 0 on padding) and dropout.
     """
     h = X
     n_hidden = len(spec.activations)
@@ -99,7 +103,7 @@ def forward(params, model_state, X, spec, *, train=False, key=None, mask=None, h
         h = h @ params["coefs"][i] + params["intercepts"][i]
         if spec.batch_norm:
             if train:
-                mean, var = _masked_moments(h, mask)
+                mean, var = _weighted_moments(h, weight)
                 mom = hparams["bn_momentum"]
                 new_state["bn_mean"][i] = mom * model_state["bn_mean"][i] + (1 - mom) * mean
                 new_state["bn_var"][i] = mom * model_state["bn_var"][i] + (1 - mom) * var

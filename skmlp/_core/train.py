@@ -49,7 +49,7 @@ def _optimizer(spec, hparams):
 def objective(params, model_state, X, Y, w, mask, hparams, spec, key=None, train=True):
     """scikit-learn's minibatch loss: (sum_i w_i l_i + penalty) / sum_i w_i."""
     z, new_model_state = forward(params, model_state, X, spec.net, train=train, key=key,
-                                 mask=mask, hparams=hparams)
+                                 weight=w, hparams=hparams)
     losses = sample_losses(spec.loss, spec.net.out_activation, z, Y, hparams)
     sw = jnp.sum(w)
     value = (jnp.sum(w * losses) + penalty(params["coefs"], spec.penalty, hparams)) / sw
@@ -136,6 +136,7 @@ def evaluate(params, model_state, data, hparams, spec):
 def full_batch_value_and_grad(params, model_state, data, hparams, spec):
     """Loss and gradient over the whole (padded) dataset, for full-batch L-BFGS."""
     X, Y, w, mask = data
+    # Batch norm normalizes with the full batch's statistics; dropout never runs here.
     (value, _), grads = jax.value_and_grad(objective, has_aux=True)(
-        params, model_state, X, Y, w, mask, hparams, spec, None, False)
+        params, model_state, X, Y, w, mask, hparams, spec, None, spec.net.batch_norm)
     return value, grads
