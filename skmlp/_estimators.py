@@ -442,6 +442,9 @@ class _BaseMLP(BaseEstimator):
         if early_stopping and best is None:
             best = (params, model_state)
         callbacks = self._callback_list()
+        # Shapes and dtypes are fixed for the whole fit: resolve the compiled epoch once.
+        run_epoch = _programs.train_epoch.executable(state=state, data=data, order=order,
+                                                     hparams=hp, spec=spec, val_data=val_data)
 
         self.n_iter_ = 0
         try:
@@ -455,7 +458,8 @@ class _BaseMLP(BaseEstimator):
                     random_state.shuffle(perm)
                     sample_idx = sample_idx[perm]
                     order = np.concatenate([sample_idx, padding_idx])
-                state, metrics = _programs.train_epoch(state, data, order, hp, spec, val_data)
+                state, metrics = run_epoch(state=state, data=data, order=order, hparams=hp,
+                                           val_data=val_data)
                 metrics = jax.device_get(metrics)
                 loss = float(metrics["loss"])
                 if not np.isfinite(loss):  # the program kept the last finite state

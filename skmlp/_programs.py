@@ -52,12 +52,22 @@ class Program:
                             donate_argnames=tuple(donate_argnames))
 
     def __call__(self, *args, **kwargs):
+        executable, dynamic = self._resolve(args, kwargs)
+        return executable(**dynamic)
+
+    def executable(self, *args, **kwargs):
+        """The compiled function for arguments shaped like these, to call with the dynamic
+        (non-static) arguments by keyword. A training loop resolves it once per fit instead of
+        hashing the argument signature every epoch."""
+        return self._resolve(args, kwargs)[0]
+
+    def _resolve(self, args, kwargs):
         bound = self._signature.bind(*args, **kwargs)
         static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
         dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
         if any(getattr(v, "optimizer", None) is not None for v in static.values()):
             # a user's optax object is hashable but has no stable identity across processes
-            return self._jit(**dynamic, **static)
+            return functools.partial(self._jit, **static), dynamic
         leaves, treedef = jax.tree_util.tree_flatten(dynamic)
         device = _default_device()
         signature = (tuple(sorted(static.items())), treedef, tuple(map(_aval, leaves)),
@@ -66,7 +76,7 @@ class Program:
         if compiled is None:
             compiled = self._load_or_compile(signature, device, dynamic, static)
             self._executables[(signature, device)] = compiled
-        return compiled(**dynamic)
+        return compiled, dynamic
 
     def _load_or_compile(self, signature, device, dynamic, static):
         use_disk = _compile_cache.compile_cache_enabled()
