@@ -4,6 +4,7 @@ This is the only module that knows scikit-learn. Training itself runs in the com
 programs of ``_programs`` over the pure functions of ``_core``.
 """
 
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -82,6 +83,27 @@ NUMPY_ACTIVATIONS = {
     "softmax": _np_softmax,
     "exp": lambda x: np.exp(x, out=x),
 }
+
+
+def _restore_on_error(method):
+    """A failed fit or partial_fit leaves the estimator exactly as it was before the call.
+
+    Errors can surface after new weights were drawn (a setting that conflicts with the data, a
+    validation set that is too small, a callback that raises); restoring the attributes keeps
+    a previously fitted model usable and an unfitted one unfitted.
+    """
+
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        before = {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items()}
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return guarded
 
 
 def _is_optax(solver):
@@ -331,10 +353,11 @@ class _BaseMLP(BaseEstimator):
         # epoch shuffles), so a seed starts and shuffles as scikit-learn's MLP does.
         random_state = check_random_state(self.random_state)
         self._train_dtype = self._resolve_compute_dtype(X)
+        _per_layer(self.activation, len(hidden_sizes), "activation")
+        self._dropout_rates(len(hidden_sizes))  # per-layer settings, before any weight is drawn
         with jax.enable_x64(self._train_dtype == np.float64):
             if first_pass:
                 self._initialize(y, layer_units, X.dtype, random_state)
-            self._net_spec(len(hidden_sizes))  # validates per-layer settings before training
             if self._is_stochastic():
                 self._fit_stochastic(X, y, sample_weight, random_state, incremental)
             else:
@@ -539,6 +562,7 @@ class _BaseMLP(BaseEstimator):
         return sample_weight
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
     def fit(self, X, y, sample_weight=None):
         """Fit the model to data matrix X and target(s) y.
 
@@ -868,6 +892,7 @@ optax.GradientTransformation, default='adam'
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
     def partial_fit(self, X, y, sample_weight=None, classes=None):
         """Update the model with a single iteration over the given data.
 
@@ -1146,6 +1171,7 @@ optax.GradientTransformation, default='adam'
     # partial_fit; this one does not.
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
+    @_restore_on_error
     def partial_fit(self, X, y, sample_weight=None):
         """Update the model with a single iteration over the given data.
 

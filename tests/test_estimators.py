@@ -626,3 +626,25 @@ def test_float64_fit_reproduces_scikit_learn(Estimator, solver, digits):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_)
+
+
+def test_failed_refit_leaves_fitted_model_unchanged(digits):
+    X, y = digits
+    clf = _quiet(MLPClassifier(max_iter=5, random_state=0).fit, X, y)
+    before = clf.predict_proba(X)
+    state = {k: v for k, v in vars(clf).items()}
+    clf.set_params(solver="lbfgs", dropout=0.3)  # conflicting settings: fails in fit
+    with pytest.raises(ValueError, match="stochastic solver"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    assert set(vars(clf)) == set(state)
+
+
+def test_failed_first_fit_leaves_model_unfitted():
+    X, y = make_regression(n_samples=12, random_state=0)
+    reg = MLPRegressor(early_stopping=True, validation_fraction=0.05)
+    with pytest.raises(ValueError, match="validation set is too small"):
+        reg.fit(X, y)  # raised after the initial weights were drawn
+    assert not hasattr(reg, "coefs_")
+    with pytest.raises(NotFittedError):
+        reg.predict(X)
