@@ -8,7 +8,6 @@ score at least scikit-learn's mean minus 0.01 on each line.
 import sys
 import warnings
 
-import numpy as np
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score

@@ -608,12 +608,6 @@ class _BaseMLP(BaseEstimator):
         h += self.intercepts_[-1]
         return NUMPY_ACTIVATIONS[self.out_activation_](h)
 
-    def _score_with_function(self, X, y, sample_weight, score_function):
-        y_pred = self._predict(X, check_input=False)
-        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
-            return np.nan
-        return score_function(y, y_pred, sample_weight=sample_weight)
-
     def summary(self):
         """A text table of the layers: output widths and parameter counts, with the total.
 
@@ -885,11 +879,6 @@ optax.GradientTransformation, default='adam'
             y_pred = y_pred.ravel()
         return self._label_binarizer.inverse_transform(y_pred)
 
-    def _score(self, X, y, sample_weight=None):
-        from sklearn.metrics import accuracy_score
-
-        return self._score_with_function(X, y, sample_weight, accuracy_score)
-
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     @_restore_on_error
@@ -1152,11 +1141,6 @@ optax.GradientTransformation, default='adam'
         if y_pred.shape[1] == 1:
             return y_pred.ravel()
         return y_pred
-
-    def _score(self, X, y, sample_weight=None):
-        from sklearn.metrics import r2_score
-
-        return self._score_with_function(X, y, sample_weight, r2_score)
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(self, X, y, accept_sparse=["csr", "csc"], multi_output=True,

@@ -91,8 +91,7 @@ class Program:
 
 # ``state`` is donated: each epoch replaces it, so XLA may update parameters in place.
 train_epoch = Program(train.train_epoch, static_argnames=("spec",), donate_argnames=("state",))
-evaluate = Program(train.evaluate, static_argnames=("spec",))
 init_opt_state = Program(optim.init_opt_state, static_argnames=("solver", "nesterov"))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
-PROGRAMS = (train_epoch, evaluate, init_opt_state, full_batch_value_and_grad)
+PROGRAMS = (train_epoch, init_opt_state, full_batch_value_and_grad)

@@ -9,10 +9,8 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.datasets import (load_digits, load_iris, make_classification,
-                              make_multilabel_classification, make_regression)
+from sklearn.datasets import (load_digits, make_multilabel_classification, make_regression)
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
 from sklearn.utils._param_validation import InvalidParameterError
 

@@ -11,7 +11,7 @@ from sklearn.datasets import load_digits, make_classification, make_regression
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import mean_absolute_error, recall_score
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.preprocessing import MinMaxScaler
 
 from skmlp import MLPClassifier, MLPRegressor, _programs
 from skmlp._core.activations import HIDDEN_ACTIVATIONS

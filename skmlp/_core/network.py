@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
+from .activations import HIDDEN_ACTIVATIONS
 
 BN_EPSILON = 1e-5
 
@@ -118,9 +118,3 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
             h = jnp.where(keep, h / jnp.maximum(1.0 - rate, 1e-12), 0.0).astype(h.dtype)
     z = h @ params["coefs"][-1] + params["intercepts"][-1]
     return z, new_state
-
-
-def predict_output(params, model_state, X, spec):
-    """Predictions after the output activation (probabilities, regression values)."""
-    z, _ = forward(params, model_state, X, spec)
-    return OUTPUT_ACTIVATIONS[spec.out_activation](z)
