@@ -245,7 +245,8 @@ class _BaseMLP(BaseEstimator):
             loss=self._loss_name(),
             penalty=self.penalty,
             solver="custom" if _is_optax(solver) else solver,
-            nesterov=bool(self.nesterovs_momentum),
+            # only the momentum solvers read it: elsewhere it must not split the compile cache
+            nesterov=bool(self.nesterovs_momentum) and solver in ("sgd", "rmsprop"),
             batch_size=int(batch_size),
             score="accuracy" if is_classifier(self) else "r2",
             optimizer=solver if _is_optax(solver) else None,

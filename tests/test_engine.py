@@ -64,6 +64,17 @@ def test_hyperparameters_are_runtime_values(change, digits):
     assert _programs.train_epoch.trace_count == before
 
 
+def test_settings_a_solver_ignores_compile_nothing(digits):
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(16,), max_iter=2, random_state=0, solver="adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(**kw).fit(X, y)
+        before = _programs.train_epoch.trace_count
+        MLPClassifier(nesterovs_momentum=False, **kw).fit(X, y)
+    assert _programs.train_epoch.trace_count == before
+
+
 def test_prediction_never_compiles(digits):
     X, y = digits
     with warnings.catch_warnings():
