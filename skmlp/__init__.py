@@ -1,6 +1,7 @@
 """skmlp: scikit-learn's multi-layer perceptrons, trained by compiled JAX/XLA programs."""
 
-from ._compile_cache import compile_cache_dir, compile_cache_enabled, set_compile_cache
+from ._compile_cache import (clear_compile_cache, compile_cache_dir, compile_cache_enabled,
+                             set_compile_cache)
 from ._estimators import MLPClassifier, MLPRegressor
 from ._version import __version__
 
@@ -8,6 +9,7 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "__version__",
+    "clear_compile_cache",
     "compile_cache_dir",
     "compile_cache_enabled",
     "set_compile_cache",

@@ -4,7 +4,10 @@ This is the only module that knows scikit-learn. Training itself runs in the com
 programs of ``_programs`` over the pure functions of ``_core``.
 """
 
+import copy
 import functools
+import signal
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -30,7 +33,7 @@ from . import _programs
 from ._core import lbfgs, network
 from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
-from ._core.optim import STOCHASTIC_SOLVERS
+from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec, TrainState
 from ._data import bucket, device_arrays, hparams_to_device, n_padded_rows
 from ._stopping import LearningRateSchedule, update_no_improvement
@@ -85,25 +88,68 @@ NUMPY_ACTIVATIONS = {
 }
 
 
+_NON_FINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
+                       "contain large values and need to be preprocessed.")
+
+
 def _restore_on_error(method):
-    """A failed fit or partial_fit leaves the estimator exactly as it was before the call.
+    """A failed or interrupted fit or partial_fit leaves the estimator exactly as it was.
 
     Errors can surface after new weights were drawn (a setting that conflicts with the data, a
-    validation set that is too small, a callback that raises); restoring the attributes keeps
-    a previously fitted model usable and an unfitted one unfitted.
+    validation set that is too small, a callback that raises, Ctrl-C while compiling); restoring
+    keeps a previously fitted model usable and an unfitted one unfitted. Everything but the
+    constructor parameters is deep-copied first: training mutates objects in place (the
+    learning-rate schedule, the optimizer state), and those must roll back too.
     """
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
-        before = {k: list(v) if isinstance(v, list) else v for k, v in vars(self).items()}
+        params = self._get_param_names()
+        before = {k: v if k in params else copy.deepcopy(v) for k, v in vars(self).items()}
         try:
             return method(self, *args, **kwargs)
-        except Exception:
+        except BaseException:  # KeyboardInterrupt too
             vars(self).clear()
             vars(self).update(before)
             raise
 
     return guarded
+
+
+class _DeferredInterrupt:
+    """Ctrl-C during the epoch loop ends training after the running epoch.
+
+    The epoch's state is donated to the compiled program, so a KeyboardInterrupt raised between
+    the call and the assignment of its result would leave nothing valid to return. Instead the
+    first SIGINT is recorded and the loop stops at the next epoch boundary with the model of the
+    last completed epoch, as scikit-learn's ("Training interrupted by user."); a second SIGINT
+    interrupts at once (and the estimator is restored to its state before the call). Only the
+    main thread can own signal handlers; elsewhere nothing changes.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+            except ValueError:  # an embedded interpreter that forbids it
+                self._previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            if callable(self._previous):
+                return self._previous(signum, frame)
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 def _is_optax(solver):
@@ -249,7 +295,7 @@ class _BaseMLP(BaseEstimator):
             nesterov=bool(self.nesterovs_momentum) and solver in ("sgd", "rmsprop"),
             batch_size=int(batch_size),
             score="accuracy" if is_classifier(self) else "r2",
-            optimizer=solver if _is_optax(solver) else None,
+            optimizer=CustomSolver(solver) if _is_optax(solver) else None,
         )
 
     def _hparams(self, n_hidden, learning_rate):
@@ -378,17 +424,20 @@ class _BaseMLP(BaseEstimator):
             return _programs.full_batch_value_and_grad(p, model_state, data, hp, spec)
 
         iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
-        params, result = lbfgs.minimize(
+        new_params, loss, result = lbfgs.minimize(
             value_and_grad, params, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
             extra_options=_get_additional_lbfgs_options_dict("iprint", iprint))
+        if new_params is None:  # nothing finite learned: fail, and restore
+            raise ValueError(_NON_FINITE_MESSAGE)
+        if loss != result.fun:
+            warnings.warn(f"The training loss became {result.fun} in L-BFGS; the finite "
+                          f"parameters of lowest loss ({loss:.6g}) were kept. Scale the inputs "
+                          f"(StandardScaler) or raise alpha.", ConvergenceWarning)
         self.n_iter_ = _check_optimize_result("lbfgs", result, self.max_iter)
-        self.loss_ = float(result.fun)
+        self.loss_ = loss
         if self.batch_norm:
-            model_state = self._full_batch_statistics(params, model_state, data, hp, spec)
-        if not all(np.isfinite(a).all() for a in jax.tree_util.tree_leaves(params)):
-            raise ValueError("Solver produced non-finite parameter weights. The input data may "
-                             "contain large values and need to be preprocessed.")
-        self._set_params_from_tree(params, jax.device_get(model_state), X.dtype)
+            model_state = self._full_batch_statistics(new_params, model_state, data, hp, spec)
+        self._set_params_from_tree(new_params, jax.device_get(model_state), X.dtype)
 
     @staticmethod
     def _full_batch_statistics(params, model_state, data, hp, spec):
@@ -443,7 +492,7 @@ class _BaseMLP(BaseEstimator):
                 self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter,
                 self.warmup_epochs)
             if spec.optimizer is not None:
-                opt_state = spec.optimizer.init(params)
+                opt_state = spec.optimizer.tx.init(params)
             else:
                 opt_state = _programs.init_opt_state(params=params, solver=spec.solver,
                                                      nesterov=spec.nesterov)
@@ -471,7 +520,7 @@ class _BaseMLP(BaseEstimator):
                                                      hparams=hp, spec=spec, val_data=val_data)
 
         self.n_iter_ = 0
-        try:
+        with _DeferredInterrupt() as interrupt:
             for _ in range(self.max_iter):
                 lr = self._lr_schedule.learning_rate
                 if lr != hp_host["learning_rate"]:
@@ -487,6 +536,8 @@ class _BaseMLP(BaseEstimator):
                 metrics = jax.device_get(metrics)
                 loss = float(metrics["loss"])
                 if not np.isfinite(loss):  # the program kept the last finite state
+                    if self.n_iter_ == 0:  # nothing finite learned: fail, and restore
+                        raise ValueError(_NON_FINITE_MESSAGE)
                     warnings.warn(
                         f"The training loss became {loss} in epoch {self.n_iter_ + 1}; training "
                         f"stopped and the parameters from the last finite epoch were kept. Scale "
@@ -524,13 +575,13 @@ class _BaseMLP(BaseEstimator):
                     if self._lr_schedule.trigger_stopping(msg, self.verbose):
                         break
                     self._no_improvement_count = 0
-                if incremental:
+                if incremental or interrupt.requested:
                     break
                 if self.n_iter_ == self.max_iter:
                     warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
                                   "optimization hasn't converged yet." % self.max_iter,
                                   ConvergenceWarning)
-        except KeyboardInterrupt:
+        if interrupt.requested:
             warnings.warn("Training interrupted by user.")
 
         self._optimizer_state = jax.device_get(state.opt_state)

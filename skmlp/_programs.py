@@ -6,6 +6,7 @@ learning rate, alpha, momentum and fold of a grid search. Each executable is loo
 process, then in the per-machine compile cache, and compiled only when both miss.
 """
 
+import collections
 import functools
 import inspect
 
@@ -33,23 +34,53 @@ class Program:
     """A jitted function; the single place where skmlp's programs are compiled.
 
     ``trace_count`` counts traces (each is a compile unless the compile cache serves it), so
-    tests can assert that a new learning rate, alpha or fold size compiles nothing.
+    tests can assert that a new learning rate, alpha or fold size compiles nothing. Executables
+    are kept in a least-recently-used table of ``max_executables`` entries, so a process that
+    fits many architectures (or many distinct optax objects) holds a bounded number of them.
     """
+
+    max_executables = 32
+    max_custom_solvers = 4
 
     def __init__(self, fun, static_argnames=(), donate_argnames=()):
         self.name = fun.__name__
         self.static_argnames = tuple(static_argnames)
+        self.donate_argnames = tuple(donate_argnames)
         self.trace_count = 0
+        self._fun = fun
         self._signature = inspect.signature(fun)
-        self._executables = {}
+        self._executables = collections.OrderedDict()
+        self._jit = self._make_jit()
+        # A user's optax object is a static argument: JAX's trace caches would keep every one
+        # alive (~5 MB each). Each gets a jit of its own, dropped with its last executable.
+        self._custom_jits = collections.OrderedDict()
 
-        @functools.wraps(fun)
+    def _make_jit(self):
+        @functools.wraps(self._fun)
         def traced(*args, **kwargs):
             self.trace_count += 1  # runs only while tracing, never in the compiled program
-            return fun(*args, **kwargs)
+            return self._fun(*args, **kwargs)
 
-        self._jit = jax.jit(traced, static_argnames=self.static_argnames,
-                            donate_argnames=tuple(donate_argnames))
+        return jax.jit(traced, static_argnames=self.static_argnames,
+                       donate_argnames=self.donate_argnames)
+
+    def clear(self):
+        """Forget every executable held in this process."""
+        self._executables.clear()
+        self._custom_jits.clear()
+
+    def _jit_for(self, static):
+        solver = next((v.optimizer for v in static.values()
+                       if getattr(v, "optimizer", None) is not None), None)
+        if solver is None:
+            return self._jit
+        jitted = self._custom_jits.pop(solver, None) or self._make_jit()
+        self._custom_jits[solver] = jitted
+        while len(self._custom_jits) > self.max_custom_solvers:
+            evicted, _ = self._custom_jits.popitem(last=False)
+            for key in [k for k in self._executables if evicted in _static_values(k)]:
+                del self._executables[key]
+        return jitted
 
     def __call__(self, *args, **kwargs):
         executable, dynamic = self._resolve(args, kwargs)
@@ -65,28 +96,52 @@ class Program:
         bound = self._signature.bind(*args, **kwargs)
         static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
         dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
-        if any(getattr(v, "optimizer", None) is not None for v in static.values()):
-            # a user's optax object is hashable but has no stable identity across processes
-            return functools.partial(self._jit, **static), dynamic
         leaves, treedef = jax.tree_util.tree_flatten(dynamic)
         device = _default_device()
-        signature = (tuple(sorted(static.items())), treedef, tuple(map(_aval, leaves)),
+        avals = tuple(map(_aval, leaves))
+        signature = (tuple(sorted(static.items())), treedef, avals,
                      bool(jax.config.jax_enable_x64))
         compiled = self._executables.get((signature, device))
         if compiled is None:
             compiled = self._load_or_compile(signature, device, dynamic, static)
             self._executables[(signature, device)] = compiled
+            while len(self._executables) > self.max_executables:
+                self._executables.popitem(last=False)
+        else:
+            self._executables.move_to_end((signature, device))
         return compiled, dynamic
 
     def _load_or_compile(self, signature, device, dynamic, static):
-        use_disk = _compile_cache.compile_cache_enabled()
-        path = _compile_cache.entry_path(self.name, signature, device) if use_disk else None
-        compiled = _compile_cache.load(path) if use_disk else None
+        # A user's optax object without a structural fingerprint has no identity that another
+        # process could recognise: it is compiled in memory only.
+        use_disk = _compile_cache.compile_cache_enabled() and all(
+            getattr(getattr(v, "optimizer", None), "fingerprint", "") is not None
+            for v in static.values())
+        key = _compile_cache.entry_key(self.name, signature, device) if use_disk else None
+        compiled = _compile_cache.load(key) if use_disk else None
+        if compiled is not None and not _accepts(compiled, dynamic):
+            compiled = None  # a valid program for other arguments: rebuilt, never fatal
         if compiled is None:
-            compiled = self._jit.lower(**dynamic, **static).compile()
+            compiled = self._jit_for(static).lower(**dynamic, **static).compile()
             if use_disk:
-                _compile_cache.store(path, compiled)
+                _compile_cache.store(key, compiled)
         return compiled
+
+
+def _static_values(key):
+    (static_items, *_), _device = key
+    return [getattr(v, "optimizer", None) for _, v in static_items]
+
+
+def _accepts(compiled, dynamic):
+    """Whether an executable's input signature is that of these (keyword) arguments."""
+    leaves, treedef = jax.tree_util.tree_flatten(((), dynamic))
+    if compiled.in_tree != treedef:
+        return False
+    infos = jax.tree_util.tree_leaves(compiled.args_info)
+    return len(infos) == len(leaves) and all(
+        tuple(info.shape) == tuple(np.shape(x)) and info.dtype == np.result_type(x)
+        for info, x in zip(infos, leaves))
 
 
 # ``state`` is donated: each epoch replaces it, so XLA may update parameters in place.

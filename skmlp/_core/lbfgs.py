@@ -27,13 +27,27 @@ def unpack(theta, like):
 
 
 def minimize(value_and_grad, params, *, max_iter, max_fun, tol, extra_options=None):
-    """Run L-BFGS-B from ``params``; ``value_and_grad(params) -> (value, grads)`` on device."""
+    """Run L-BFGS-B from ``params``; ``value_and_grad(params) -> (value, grads)`` on device.
+
+    Returns ``(params, value, result)``. When the run ends on non-finite parameters or loss,
+    ``params`` and ``value`` are those of the lowest finite evaluation other than the starting
+    point, or None when there is none (nothing finite was learned).
+    """
+    theta0 = pack(params)
+    best = {"theta": None, "value": np.inf}
 
     def fun(theta):
         value, grads = value_and_grad(unpack(theta, params))
-        return float(value), pack(grads)
+        value, grad = float(value), pack(grads)
+        if (value < best["value"] and np.isfinite(grad).all()
+                and not np.array_equal(theta, theta0)):
+            best.update(theta=theta.copy(), value=value)
+        return value, grad
 
     options = {"maxfun": max_fun, "maxiter": max_iter, "gtol": tol, **(extra_options or {})}
-    result = scipy.optimize.minimize(fun, pack(params), method="L-BFGS-B", jac=True,
-                                     options=options)
-    return unpack(result.x, params), result
+    result = scipy.optimize.minimize(fun, theta0, method="L-BFGS-B", jac=True, options=options)
+    if np.isfinite(result.fun) and np.isfinite(result.x).all():
+        return unpack(result.x, params), float(result.fun), result
+    if best["theta"] is None:
+        return None, None, result
+    return unpack(best["theta"], params), best["value"], result

@@ -6,8 +6,13 @@ the optimizer state: a new learning rate or momentum is a new argument value, ne
 compile, and ``jax.vmap`` over ``hparams`` trains several settings at once.
 """
 
+import functools
+import hashlib
+import types
+
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
@@ -73,3 +78,131 @@ def make_optimizer(solver, hparams, nesterov=False):
 def init_opt_state(solver, params, nesterov=False):
     hp = {k: jnp.asarray(v) for k, v in _INIT_HPARAMS.items()}
     return make_optimizer(solver, hp, nesterov).init(params)
+
+
+# ---------------------------------------------------------------- a user's optax object
+
+# Libraries whose functions are named, not walked: their code is fixed by their version, which
+# is part of every cache key.
+_LIBRARY_PREFIXES = ("jax", "jaxlib", "optax", "chex", "numpy", "functools", "operator",
+                     "builtins", "math", "typing")
+_MAX_NODES = 5000
+
+
+class _Unfingerprintable(Exception):
+    pass
+
+
+def _walk(obj, out, seen, budget):
+    """Append a canonical description of ``obj`` to ``out``; raise when it has none."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise _Unfingerprintable("too large")
+    if obj is None or isinstance(obj, (bool, int, float, complex, str, bytes)):
+        out.append(f"{type(obj).__name__}:{obj!r}")
+        return
+    if isinstance(obj, (np.ndarray, np.generic, jax.Array)):
+        a = np.asarray(obj)
+        out.append(f"array:{a.dtype}:{a.shape}:{hashlib.sha256(a.tobytes()).hexdigest()}")
+        return
+    if isinstance(obj, (types.ModuleType, type)):
+        out.append(f"named:{getattr(obj, '__module__', '')}.{obj.__name__}")
+        return
+    if id(obj) in seen:  # a cycle or a shared node: its first description stands for it
+        out.append(f"ref:{seen[id(obj)]}")
+        return
+    seen[id(obj)] = len(seen)
+    if isinstance(obj, functools.partial):
+        out.append("partial")
+        for part in (obj.func, obj.args, obj.keywords):
+            _walk(part, out, seen, budget)
+        return
+    if isinstance(obj, types.FunctionType):
+        module = obj.__module__ or ""
+        out.append(f"function:{module}.{obj.__qualname__}")
+        # Values it closes over always count (optax keeps its hyperparameters there).
+        for part in (obj.__defaults__, obj.__kwdefaults__):
+            _walk(part, out, seen, budget)
+        for cell in obj.__closure__ or ():
+            _walk(cell.cell_contents, out, seen, budget)
+        if module.split(".")[0] in _LIBRARY_PREFIXES:
+            return  # its code is fixed by the library's version
+        _walk_code(obj.__code__, out, seen, budget)
+        for name in _global_names(obj.__code__):  # module-level helpers it calls
+            if name in obj.__globals__:
+                out.append(f"global:{name}")
+                _walk(obj.__globals__[name], out, seen, budget)
+        return
+    if isinstance(obj, types.BuiltinFunctionType):
+        out.append(f"builtin:{getattr(obj, '__module__', '')}.{obj.__qualname__}")
+        return
+    if isinstance(obj, (tuple, list)):  # NamedTuples (GradientTransformation) included
+        out.append(f"seq:{type(obj).__module__}.{type(obj).__qualname__}:{len(obj)}")
+        for item in obj:
+            _walk(item, out, seen, budget)
+        return
+    if isinstance(obj, dict):
+        out.append(f"dict:{len(obj)}")
+        for k in sorted(obj, key=repr):
+            _walk(k, out, seen, budget)
+            _walk(obj[k], out, seen, budget)
+        return
+    raise _Unfingerprintable(type(obj).__qualname__)
+
+
+def _walk_code(code, out, seen, budget):
+    out.append(hashlib.sha256(code.co_code).hexdigest())
+    out.append(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_argcount)))
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            _walk_code(const, out, seen, budget)
+        else:
+            _walk(const, out, seen, budget)
+
+
+def _global_names(code):
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return sorted(names)
+
+
+def optax_fingerprint(tx):
+    """A digest of an optax transformation's structure: its functions' code, the numbers and
+    arrays they close over, and the user-defined helpers they call. Two transformations built
+    by the same code with the same values (``optax.adam(1e-3)`` made twice, or a copy unpickled
+    in a worker process) get the same digest and share one compiled program; None when the
+    object holds something that has no faithful description (it is then keyed by identity)."""
+    out = [optax.__version__]
+    try:
+        _walk(tx, out, {}, [_MAX_NODES])
+    except (_Unfingerprintable, RecursionError, ValueError, TypeError):
+        return None
+    return hashlib.sha256("\n".join(out).encode()).hexdigest()[:32]
+
+
+class CustomSolver:
+    """A user's optax transformation as a static part of a training spec.
+
+    Equal (and hashed alike) when the structures are identical, so a fresh but identical
+    object compiles nothing new; by identity when the structure can't be described.
+    """
+
+    __slots__ = ("tx", "fingerprint")
+
+    def __init__(self, tx):
+        self.tx = tx
+        self.fingerprint = optax_fingerprint(tx)
+
+    def _key(self):
+        return self.fingerprint if self.fingerprint is not None else ("id", id(self.tx))
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __eq__(self, other):
+        return isinstance(other, CustomSolver) and self._key() == other._key()
+
+    def __repr__(self):
+        return f"CustomSolver({self.fingerprint or 'identity'})"

@@ -37,12 +37,12 @@ class TrainSpec(NamedTuple):
     nesterov: bool = True
     batch_size: int = 200
     score: str = "accuracy"  # validation score: 'accuracy' or 'r2'
-    optimizer: Any = None  # a user's optax transformation, hashed by identity
+    optimizer: Any = None  # a user's optax transformation, as an optim.CustomSolver
 
 
 def _optimizer(spec, hparams):
     if spec.optimizer is not None:
-        return spec.optimizer
+        return spec.optimizer.tx
     return make_optimizer(spec.solver, hparams, spec.nesterov)
 
 
