@@ -71,6 +71,58 @@ def mlp_epoch_flops(n_samples, layer_units):
     return n_samples * 2 * (2 * macs + sum(a * b for a, b in pairs[1:]))
 
 
+def _status_mb(field):
+    with open("/proc/self/status") as f:
+        line = next(line for line in f if line.startswith(field + ":"))
+    return int(line.split()[1]) / 1024
+
+
+def _sparse_problem(case):
+    sys.path.insert(0, HERE)
+    from benchmarks import sparse_data
+
+    if case == "adult":
+        return sparse_data.adult_onehot()
+    return sparse_data.movielens_like("dummies" if case == "ml_dummies" else "csr")
+
+
+SPARSE_CASES = {
+    # case: (label, solver, early_stopping)
+    "ml_lbfgs": ("MovieLens-shaped one-hot CSR, lbfgs, per iteration", "lbfgs", False),
+    "ml_adam": ("MovieLens-shaped one-hot CSR, adam + early stop, per epoch", "adam", True),
+    "ml_dummies": ("MovieLens-shaped pd.get_dummies (dense), lbfgs, per iter", "lbfgs", False),
+    "adult": ("Adult OneHot+Scaler CSR (108 cols), adam, per epoch", "adam", False),
+}
+
+
+def run_sparse_case(case, library, dtype):
+    """Fit time per iteration and memory: what the fit adds to resident memory (peak during
+    the fit minus the level before it, after imports, JAX's start-up and the data) and the
+    process's total peak during the fit."""
+    import gc
+
+    if library == "skmlp":
+        import jax
+        jax.devices()  # JAX's runtime start-up belongs to the import, not to the fit
+    X, X_test, y, y_test = _sparse_problem(case)
+    _, solver, early = SPARSE_CASES[case]
+    est = _estimator(library, dtype, solver=solver, early_stopping=early, max_iter=10,
+                     random_state=0)
+    gc.collect()
+    with open("/proc/self/clear_refs", "w") as f:  # restart the kernel's peak-RSS counter
+        f.write("5")
+    base = _status_mb("VmRSS")
+    start = time.perf_counter()
+    est.fit(X, y)
+    fit = time.perf_counter() - start
+    peak = _status_mb("VmHWM")
+    out = {"fit_s": fit, "iter_s": fit / est.n_iter_, "added_mb": peak - base,
+           "peak_mb": peak, "score": est.score(X_test, y_test)}
+    if library == "skmlp":
+        out["sparse"] = float(est.input_layout_ == "sparse")
+    return out
+
+
 def _estimator(library, dtype, **params):
     if library == "sklearn":
         from sklearn.neural_network import MLPClassifier
@@ -148,6 +200,8 @@ def run_case(case, library, dtype):
                 "fit_overhead_s": times[short] - (times[long_] - times[short]) / (long_ - short),
                 "score": est.score(X_test, y_test),
                 "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    if case in SPARSE_CASES:
+        return run_sparse_case(case, library, dtype)
     raise ValueError(case)
 
 
@@ -186,6 +240,13 @@ def measure(case, variants, repeats, warm_dir):
             for v, runs in results.items()}
 
 
+def _adult_available():
+    sys.path.insert(0, HERE)
+    from benchmarks import sparse_data
+
+    return (sparse_data._data_dir() / "adult" / "adult.data").exists()
+
+
 def _mnist_available():
     try:
         from skmlp.datasets import data_dir
@@ -198,7 +259,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, small cases only")
-    parser.add_argument("--cases", default="digits,synthetic,grid,predict,mnist")
+    parser.add_argument("--cases", default="digits,synthetic,grid,predict,mnist,"
+                                           "ml_lbfgs,ml_adam,ml_dummies,adult")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     cases = args.cases.split(",")
@@ -217,11 +279,16 @@ def main(argv=None):
         if case == "mnist" and not _mnist_available():
             print("MNIST not found (set SKMLP_DATA): skipping the MNIST case")
             continue
+        if case == "adult" and not _adult_available():
+            print("Adult not found (set SKMLP_DATA): skipping the Adult case")
+            continue
         if case == "digits":
             variants = [sk, ("skmlp", "auto", "warm"), ("skmlp", "float32", "warm"),
                         ("skmlp", "float32", "cold"), ("skmlp", "auto", "cold")]
         elif case == "predict":
             variants = [sk, ("skmlp", "auto", "warm")]
+        elif case in SPARSE_CASES:  # the default first: what a user gets
+            variants = [sk, ("skmlp", "auto", "warm"), ("skmlp", "float32", "warm")]
         else:
             variants = [sk, ("skmlp", "float32", "warm"), ("skmlp", "auto", "warm")]
         for variant in variants:  # fill the warm cache; not timed
@@ -233,6 +300,17 @@ def main(argv=None):
             v = ("skmlp", "auto", "warm")
             add("predict 1 row", case, v, res, "predict_1_s")
             add("predict 10000 rows", case, v, res, "predict_10000_s")
+            continue
+        if case in SPARSE_CASES:
+            for variant in variants[1:]:
+                r, s = res[variant], res[sk]
+                extra = (f"{'sparse' if r['sparse'] else 'dense'} path; fit adds "
+                         f"{r['added_mb']:.0f} MB vs {s['added_mb']:.0f} MB "
+                         f"({r['added_mb'] / max(s['added_mb'], 1):.2f}x); peak "
+                         f"{r['peak_mb']:.0f} vs {s['peak_mb']:.0f} MB "
+                         f"({r['peak_mb'] / s['peak_mb']:.2f}x)")
+                add(f"{SPARSE_CASES[case][0]}, {variant[1]}, {variant[2]} cache", case,
+                    variant, res, "iter_s", extra)
             continue
         for variant in variants[1:]:
             _, dtype, cache = variant

@@ -35,13 +35,14 @@ from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
 from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec, TrainState
-from ._data import bucket, device_arrays, hparams_to_device, n_padded_rows
+from ._data import bucket, choose_layout, device_arrays, hparams_to_device, n_padded_rows
 from ._stopping import LearningRateSchedule, update_no_improvement
 
 _BUILTIN_SOLVERS = {"lbfgs", *STOCHASTIC_SOLVERS}
 _WEIGHT_INITS = {"auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                  "lecun_normal"}
 _BN_MOMENTUM = 0.9
+_LBFGS_SPARSE_CHUNK = 512  # rows per chunk of L-BFGS's sparse full-batch gradient
 
 
 def _np_leaky_relu(x):
@@ -202,6 +203,7 @@ class _BaseMLP(BaseEstimator):
         "warmup_epochs": [Interval(Integral, 0, None, closed="left")],
         "callbacks": [list, tuple, callable, None],
         "compute_dtype": [StrOptions({"auto", "float32", "float64"})],
+        "input_layout": [StrOptions({"auto", "sparse", "dense"})],
     }
 
     def __init__(self, hidden_layer_sizes, activation, solver, alpha, batch_size, learning_rate,
@@ -209,7 +211,7 @@ class _BaseMLP(BaseEstimator):
                  verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
                  validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun,
                  dropout, batch_norm, penalty, l1_ratio, weight_init, warmup_epochs, callbacks,
-                 compute_dtype):
+                 compute_dtype, input_layout):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -242,6 +244,7 @@ class _BaseMLP(BaseEstimator):
         self.warmup_epochs = warmup_epochs
         self.callbacks = callbacks
         self.compute_dtype = compute_dtype
+        self.input_layout = input_layout
 
     # ------------------------------------------------------------------ configuration
 
@@ -400,23 +403,30 @@ class _BaseMLP(BaseEstimator):
         # epoch shuffles), so a seed starts and shuffles as scikit-learn's MLP does.
         random_state = check_random_state(self.random_state)
         self._train_dtype = self._resolve_compute_dtype(X)
+        layout = choose_layout(X, self.input_layout)
         _per_layer(self.activation, len(hidden_sizes), "activation")
         self._dropout_rates(len(hidden_sizes))  # per-layer settings, before any weight is drawn
         with jax.enable_x64(self._train_dtype == np.float64):
             if first_pass:
                 self._initialize(y, layer_units, X.dtype, random_state)
             if self._is_stochastic():
-                self._fit_stochastic(X, y, sample_weight, random_state, incremental)
+                self._fit_stochastic(X, y, sample_weight, random_state, incremental, layout)
             else:
-                self._fit_lbfgs(X, y, sample_weight)
+                self._fit_lbfgs(X, y, sample_weight, layout)
+        self.input_layout_ = layout
         return self
 
-    def _fit_lbfgs(self, X, y, sample_weight):
+    def _fit_lbfgs(self, X, y, sample_weight, layout):
         n_hidden = len(self.coefs_) - 1
         dtype = self._train_dtype
-        spec = self._train_spec(n_hidden, batch_size=X.shape[0])
-        n_rows = bucket(X.shape[0])
-        data = device_arrays(X, y, sample_weight, n_rows, dtype)
+        n_samples = X.shape[0]
+        if layout == "sparse" and not self.batch_norm:  # see full_batch_value_and_grad
+            chunk = min(_LBFGS_SPARSE_CHUNK, n_samples)
+            n_rows = n_padded_rows(n_samples, chunk)
+        else:
+            n_rows = chunk = bucket(n_samples)
+        spec = self._train_spec(n_hidden, batch_size=chunk)
+        data = device_arrays(X, y, sample_weight, n_rows, dtype, layout)
         hp = hparams_to_device(self._hparams(n_hidden, self.learning_rate_init), dtype)
         params, model_state = self._param_tree(dtype)
 
@@ -466,14 +476,15 @@ class _BaseMLP(BaseEstimator):
                              "or the size of your dataset.")
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
-    def _fit_stochastic(self, X, y, sample_weight, random_state, incremental):
+    def _fit_stochastic(self, X, y, sample_weight, random_state, incremental, layout):
         n_hidden = len(self.coefs_) - 1
         dtype = self._train_dtype
         early_stopping = self.early_stopping
         if early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = self._validation_split(
                 X, y, sample_weight, random_state)
-            val_data = device_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype)
+            val_data = device_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype,
+                                     layout)
         else:
             val_data = None
         n_samples = X.shape[0]
@@ -501,7 +512,7 @@ class _BaseMLP(BaseEstimator):
                 lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
                 self._optimizer_state)
         n_rows = n_padded_rows(n_samples, batch_size)
-        data = device_arrays(X, y, sample_weight, n_rows, dtype)
+        data = device_arrays(X, y, sample_weight, n_rows, dtype, layout)
         sample_idx = np.arange(n_samples, dtype=np.int32)
         padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
         order = np.concatenate([sample_idx, padding_idx])
@@ -786,6 +797,12 @@ optax.GradientTransformation, default='adam'
         Precision of training. 'auto' trains in the dtype of ``X`` as scikit-learn does
         (float64 data under a scoped ``jax.enable_x64``, never a global switch);
         'float32' trains float64 data in float32, up to twice as fast on large layers.
+    input_layout : {'auto', 'sparse', 'dense'}, default='auto'
+        How training lays out ``X``. 'sparse' keeps only each row's non-zeros (the first
+        layer then costs O(nnz x width), and the dense matrix is never built); 'dense' uses
+        the full matrix. 'auto' trains sparse when a row's non-zeros, padded to the longest
+        row, fill at most 5% of the features (one-hot and bag-of-words data, sparse or a
+        mostly-zero dense table), dense otherwise. The result is the same either way.
 
     Attributes
     ----------
@@ -821,6 +838,8 @@ optax.GradientTransformation, default='adam'
         Number of outputs.
     out_activation_ : str
         Name of the output activation function.
+    input_layout_ : {'sparse', 'dense'}
+        The layout the last fit trained on (see ``input_layout``).
     batch_norm_scales_, batch_norm_shifts_ : list of ndarray
         Learned batch-norm scale and shift per hidden layer (``batch_norm=True`` only).
     batch_norm_means_, batch_norm_vars_ : list of ndarray
@@ -859,7 +878,8 @@ optax.GradientTransformation, default='adam'
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  class_weight=None, dropout=0.0, batch_norm=False, penalty="l2", l1_ratio=0.15,
-                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="auto"):
+                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="auto",
+                 input_layout="auto"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -871,7 +891,7 @@ optax.GradientTransformation, default='adam'
             epsilon=epsilon, n_iter_no_change=n_iter_no_change, max_fun=max_fun,
             dropout=dropout, batch_norm=batch_norm, penalty=penalty, l1_ratio=l1_ratio,
             weight_init=weight_init, warmup_epochs=warmup_epochs, callbacks=callbacks,
-            compute_dtype=compute_dtype)
+            compute_dtype=compute_dtype, input_layout=input_layout)
         self.class_weight = class_weight
 
     def _output_activation(self):
@@ -1084,6 +1104,9 @@ optax.GradientTransformation, default='adam'
         Called after each epoch as ``callback(estimator, figures)``; returning True stops.
     compute_dtype : {'auto', 'float32', 'float64'}, default='auto'
         Precision of training; 'auto' follows the dtype of ``X``.
+    input_layout : {'auto', 'sparse', 'dense'}, default='auto'
+        How training lays out ``X``: only its non-zeros ('sparse'), the full matrix ('dense'),
+        or whichever is cheaper ('auto'; see :class:`MLPClassifier`).
 
     Attributes
     ----------
@@ -1117,6 +1140,8 @@ optax.GradientTransformation, default='adam'
         Number of outputs.
     out_activation_ : str
         Name of the output activation function.
+    input_layout_ : {'sparse', 'dense'}
+        The layout the last fit trained on (see ``input_layout``).
     batch_norm_scales_, batch_norm_shifts_ : list of ndarray
         Learned batch-norm scale and shift per hidden layer (``batch_norm=True`` only).
     batch_norm_means_, batch_norm_vars_ : list of ndarray
@@ -1152,7 +1177,7 @@ optax.GradientTransformation, default='adam'
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
                  huber_delta=1.0, output_activation=None, dropout=0.0, batch_norm=False,
                  penalty="l2", l1_ratio=0.15, weight_init="auto", warmup_epochs=0,
-                 callbacks=None, compute_dtype="auto"):
+                 callbacks=None, compute_dtype="auto", input_layout="auto"):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -1163,7 +1188,7 @@ optax.GradientTransformation, default='adam'
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             max_fun=max_fun, dropout=dropout, batch_norm=batch_norm, penalty=penalty,
             l1_ratio=l1_ratio, weight_init=weight_init, warmup_epochs=warmup_epochs,
-            callbacks=callbacks, compute_dtype=compute_dtype)
+            callbacks=callbacks, compute_dtype=compute_dtype, input_layout=input_layout)
         self.huber_delta = huber_delta
         self.output_activation = output_activation
 

@@ -5,7 +5,7 @@ pytrees of arrays: ``params`` (trained) and ``model_state`` (batch-norm running 
 Initialisation is host-side NumPy; ``forward`` is pure JAX.
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -23,6 +23,27 @@ class NetSpec(NamedTuple):
     out_activation: str
     batch_norm: bool = False
     dropout: bool = False  # whether the dropout code path exists; the rates are runtime
+
+
+class SparseRows(NamedTuple):
+    """Sparse input rows in a static-shape layout: each row's non-zeros as ``k`` (column,
+    value) pairs, padded with (0, 0.0). Taking a minibatch is a row gather of both arrays."""
+
+    indices: Any  # (n_rows, k) int32 column indices
+    values: Any  # (n_rows, k) values, 0 on padding
+
+
+def take_rows(X, rows):
+    """Rows of dense or sparse input."""
+    return jax.tree_util.tree_map(lambda a: a[rows], X)
+
+
+def input_layer(X, W):
+    """``X @ W`` for dense input; for ``SparseRows`` the sum of each row's non-zeros times the
+    matching rows of ``W``: O(nnz x width), and a scatter-add of the same cost for the gradient."""
+    if isinstance(X, SparseRows):
+        return jnp.einsum("nk,nkh->nh", X.values, W[X.indices])
+    return X @ W
 
 
 def init_layer(random_state, fan_in, fan_out, scheme="auto", sklearn_factor=6.0):
@@ -100,7 +121,8 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
     if train and spec.dropout:
         keys = jax.random.split(key, max(n_hidden, 1))
     for i in range(n_hidden):
-        h = h @ params["coefs"][i] + params["intercepts"][i]
+        W = params["coefs"][i]
+        h = (input_layer(h, W) if i == 0 else h @ W) + params["intercepts"][i]
         if spec.batch_norm:
             if train:
                 mean, var = _weighted_moments(h, weight)
@@ -116,5 +138,6 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
             rate = hparams["dropout"][i]
             keep = jax.random.bernoulli(keys[i], 1.0 - rate, h.shape)
             h = jnp.where(keep, h / jnp.maximum(1.0 - rate, 1e-12), 0.0).astype(h.dtype)
-    z = h @ params["coefs"][-1] + params["intercepts"][-1]
+    W = params["coefs"][-1]
+    z = (input_layer(h, W) if n_hidden == 0 else h @ W) + params["intercepts"][-1]
     return z, new_state
