@@ -801,7 +801,7 @@ optax.GradientTransformation, default='adam'
         How training lays out ``X``. 'sparse' keeps only each row's non-zeros (the first
         layer then costs O(nnz x width), and the dense matrix is never built); 'dense' uses
         the full matrix. 'auto' trains sparse when a row's non-zeros, padded to the longest
-        row, fill at most 5% of the features (one-hot and bag-of-words data, sparse or a
+        row, fill at most 4% of the features (one-hot and bag-of-words data, sparse or a
         mostly-zero dense table), dense otherwise. The result is the same either way.
 
     Attributes
