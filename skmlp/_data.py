@@ -42,27 +42,58 @@ def _dense(X):
     return X.toarray() if sp.issparse(X) else np.asarray(X)
 
 
-def _row_nnz(X):
-    if sp.issparse(X):
-        return np.diff(sp.csr_matrix(X).indptr) if X.format != "csr" else np.diff(X.indptr)
-    return np.count_nonzero(X, axis=1)
+def _fits_sparse(row_nnz, n_features):
+    """Whether rows padded to the longest one fill at most SPARSE_MAX_FILL of the features."""
+    width = bucket(max(int(row_nnz.max(initial=0)), 1))
+    return n_features > 0 and width <= SPARSE_MAX_FILL * n_features
+
+
+def _flat_nonzero(mask):
+    """``np.flatnonzero`` of a boolean array, 4x faster when it is mostly False: scan it as
+    64-bit words, then expand only the words holding a True."""
+    pad = (-mask.size) % 8
+    if pad:
+        mask = np.concatenate([mask, np.zeros(pad, bool)])
+    hits = np.flatnonzero(mask.view(np.uint64))
+    word, byte = np.nonzero(mask.reshape(-1, 8)[hits])
+    return hits[word] * 8 + byte
+
+
+def _dense_to_csr(X, mask):
+    """A dense array's non-zeros (``mask``, in X's memory order) as CSR."""
+    n, d = X.shape
+    f_order = X.flags.f_contiguous and not X.flags.c_contiguous
+    flat = _flat_nonzero(mask)
+    major, minor = np.divmod(flat, n if f_order else d)
+    rows, cols = (minor, major) if f_order else (major, minor)
+    return sp.csr_matrix((X[rows, cols], (rows, cols)), shape=X.shape)
 
 
 def choose_layout(X, setting="auto"):
-    """'sparse' or 'dense': the setting when forced, else the cheaper layout for X.
+    """``(X, layout)``: the layout training uses, 'sparse' or 'dense', and X ready for it.
 
-    'auto' measures the padded row width the sparse layout would have (the bucketed maximum
-    number of non-zeros in a row) against the number of features, so sparse and mostly-zero
-    dense input (one-hot tables, ``pd.get_dummies``) train sparse, and rows of very uneven
-    length, which would pad every row to the longest, train dense.
+    ``setting`` forces a layout; 'auto' measures the padded row width the sparse layout would
+    have (the bucketed largest number of non-zeros in a row) against the number of features,
+    so sparse and mostly-zero dense input (one-hot tables, ``pd.get_dummies``) train sparse,
+    and rows of very uneven length, which would pad every row to the longest, train dense. A
+    dense X that trains sparse comes back as CSR (one pass); dense data pays one count.
     """
-    if setting != "auto":
-        return setting
-    n_features = X.shape[1]
-    if X.shape[0] == 0 or n_features == 0:
-        return "dense"
-    width = bucket(max(int(_row_nnz(X).max()), 1))
-    return "sparse" if width <= SPARSE_MAX_FILL * n_features else "dense"
+    if setting == "dense" or X.shape[0] == 0:
+        return X, "dense"
+    if sp.issparse(X):
+        X = X if X.format == "csr" else sp.csr_matrix(X)
+        if setting == "auto" and not _fits_sparse(np.diff(X.indptr), X.shape[1]):
+            return X, "dense"
+        return X, "sparse"
+    X = np.asarray(X)
+    f_order = X.flags.f_contiguous and not X.flags.c_contiguous
+    mask = X.ravel(order="F" if f_order else "C") != 0  # a view of X, in its memory order
+    if setting == "auto" and np.count_nonzero(mask) > SPARSE_MAX_FILL * X.size:
+        return X, "dense"  # the mean row already fills too much: no need to look closer
+    csr = _dense_to_csr(X, mask)
+    if setting == "auto" and not _fits_sparse(np.diff(csr.indptr), X.shape[1]):
+        return X, "dense"
+    return csr, "sparse"
 
 
 def sparse_rows(X, n_rows, dtype):
@@ -72,6 +103,8 @@ def sparse_rows(X, n_rows, dtype):
     """
     X = sp.csr_matrix(X, dtype=dtype, copy=True)  # sum_duplicates works in place
     X.sum_duplicates()
+    if X.shape[0] > n_rows:
+        raise ValueError(f"{X.shape[0]} rows do not fit in {n_rows}")
     lengths = np.diff(X.indptr)
     width = bucket(max(int(lengths.max(initial=0)), 1))
     indices = np.zeros((n_rows, width), np.int32)

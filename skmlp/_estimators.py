@@ -403,7 +403,7 @@ class _BaseMLP(BaseEstimator):
         # epoch shuffles), so a seed starts and shuffles as scikit-learn's MLP does.
         random_state = check_random_state(self.random_state)
         self._train_dtype = self._resolve_compute_dtype(X)
-        layout = choose_layout(X, self.input_layout)
+        X, layout = choose_layout(X, self.input_layout)
         _per_layer(self.activation, len(hidden_sizes), "activation")
         self._dropout_rates(len(hidden_sizes))  # per-layer settings, before any weight is drawn
         with jax.enable_x64(self._train_dtype == np.float64):

@@ -1,8 +1,10 @@
-"""Loaders for the benchmark datasets kept as plain files (MNIST, Fashion-MNIST, California).
+"""Datasets for examples and benchmarks.
 
-The directory comes from the ``SKMLP_DATA`` environment variable, by default ``shared/data``
-beside the repository. Nothing is downloaded: a loader raises ``FileNotFoundError`` when its
-files are absent, so benchmarks and examples can skip or fall back cleanly.
+``make_ratings`` generates a MovieLens-100k-shaped ratings table in code. The loaders read
+datasets kept as plain files (MNIST, Fashion-MNIST, California housing) from the ``SKMLP_DATA``
+environment variable's directory, by default ``shared/data`` beside the repository. Nothing is
+downloaded: a loader raises ``FileNotFoundError`` when its files are absent, so benchmarks and
+examples can skip or fall back cleanly.
 """
 
 import gzip
@@ -53,3 +55,51 @@ def load_california_housing():
     X = np.column_stack([income, age, rooms / households, bedrooms / households, pop,
                          pop / households, lat, lon])
     return X, value / 1e5
+
+
+# MovieLens-100k's share of ratings 1..5
+_RATING_SHARES = np.array([0.061, 0.114, 0.271, 0.341, 0.213])
+
+
+def make_ratings(n_users=943, n_items=1682, n_ratings=100_000, *, random_state=0):
+    """A recommender's ratings table with the shape of MovieLens-100k, generated in code.
+
+    Distinct (user, item) pairs with a realistic popularity skew (power-law item popularity,
+    log-normal user activity, at least 20 ratings per user) and ratings 1-5 from a low-rank
+    user-item model plus noise, in MovieLens's proportions. One-hot encoding the two id columns
+    gives the typical sparse input of an MLP recommender (two non-zeros per row).
+
+    Returns
+    -------
+    pairs : ndarray of shape (n_ratings, 2)
+        User and item ids.
+    ratings : ndarray of shape (n_ratings,)
+        Integer ratings 1..5.
+    """
+    rng = np.random.RandomState(random_state)
+    item_pop = 1.0 / np.arange(1, n_items + 1) ** 0.9
+    item_pop = item_pop[rng.permutation(n_items)]
+    item_pop /= item_pop.sum()
+    floor = min(20, n_ratings // n_users)
+    activity = rng.lognormal(0.0, 1.0, n_users)
+    counts = floor + np.floor(activity / activity.sum() * (n_ratings - floor * n_users))
+    counts = np.minimum(counts.astype(int), n_items)
+    short = n_ratings - counts.sum()
+    while short > 0:  # hand out what rounding and the per-user cap left over
+        room = np.flatnonzero(counts < n_items)
+        extra = rng.choice(room, min(short, len(room)), replace=False)
+        counts[extra] += 1
+        short -= len(extra)
+    users, items = [], []
+    for u, c in enumerate(counts):
+        users.append(np.full(c, u))
+        items.append(rng.choice(n_items, size=c, replace=False, p=item_pop))
+    pairs = np.c_[np.concatenate(users), np.concatenate(items)]
+    rank = 8
+    U = rng.normal(0, 1, (n_users, rank))
+    V = rng.normal(0, 1, (n_items, rank))
+    affinity = (U[pairs[:, 0]] * V[pairs[:, 1]]).sum(1) / np.sqrt(rank)
+    affinity += rng.normal(0, 0.7, n_users)[pairs[:, 0]] + rng.normal(0, 0.7, n_items)[pairs[:, 1]]
+    affinity += rng.normal(0, 0.6, len(pairs))
+    cuts = np.quantile(affinity, np.cumsum(_RATING_SHARES)[:-1])
+    return pairs, 1 + np.searchsorted(cuts, affinity)

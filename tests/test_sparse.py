@@ -118,18 +118,25 @@ def test_the_layout_holds_only_each_rows_non_zeros():
 
 def test_auto_layout_follows_the_measured_crossover(onehot):
     X, _ = onehot
-    assert _data.choose_layout(X) == "sparse"
-    assert _data.choose_layout(X.toarray()) == "sparse"  # a mostly-zero dense table
+    def layout(X, setting="auto"):
+        return _data.choose_layout(X, setting)[1]
+
+    assert layout(X) == "sparse"
+    assert layout(X.toarray()) == "sparse"  # a mostly-zero dense table
+    assert layout(np.asfortranarray(X.toarray())) == "sparse"
     dense = np.random.RandomState(0).rand(50, 20)
-    assert _data.choose_layout(dense) == "dense"
-    assert _data.choose_layout(sp.csr_matrix(dense)) == "dense"  # sparse type, dense content
-    assert _data.choose_layout(dense, "sparse") == "sparse"
-    assert _data.choose_layout(X, "dense") == "dense"
+    assert layout(dense) == "dense"
+    assert layout(sp.csr_matrix(dense)) == "dense"  # sparse type, dense content
+    assert layout(dense, "sparse") == "sparse"
+    assert layout(X, "dense") == "dense"
+    for table in (X.toarray(), np.asfortranarray(X.toarray())):
+        csr, _ = _data.choose_layout(table)
+        np.testing.assert_array_equal(csr.toarray(), X.toarray())
     # rows of very uneven length pad to the longest row: dense is cheaper then
     uneven = sp.lil_matrix((100, 400))
     uneven[0, :100] = 1.0
     uneven[1:, 0] = 1.0
-    assert _data.choose_layout(uneven.tocsr()) == "dense"
+    assert layout(uneven.tocsr()) == "dense"
 
 
 def test_get_dummies_table_takes_the_sparse_path_with_identical_results(onehot):

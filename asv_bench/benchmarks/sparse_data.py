@@ -1,9 +1,8 @@
 """Sparse benchmark problems, shared by the asv suites and ``compare.py``.
 
-``movielens_like`` generates, in code, a recommender problem with the shape of MovieLens-100k:
-943 users, 1 682 items, 100 000 distinct (user, item) ratings with a realistic popularity skew
-(power-law item popularity, log-normal user activity, at least 20 ratings per user), ratings 1-5
-from a low-rank model plus noise in MovieLens's proportions, target ``rating >= 4``.
+``movielens_like`` is a recommender problem with the shape of MovieLens-100k, generated in code
+by :func:`skmlp.datasets.make_ratings` (943 users, 1 682 items, 100 000 ratings with a realistic
+popularity skew), target ``rating >= 4``.
 ``adult_onehot`` reads the Adult census files from ``$SKMLP_DATA`` (default ``../shared/data``).
 """
 
@@ -13,36 +12,15 @@ from pathlib import Path
 
 import numpy as np
 
-N_USERS, N_ITEMS, N_RATINGS = 943, 1682, 100_000
-# MovieLens-100k's share of ratings 1..5
-_RATING_SHARES = np.array([0.061, 0.114, 0.271, 0.341, 0.213])
+N_USERS, N_ITEMS = 943, 1682
 
 
 @lru_cache(maxsize=None)
 def movielens_ratings(random_state=0):
     """(user, item) pairs of shape (100000, 2) and ratings 1..5."""
-    rng = np.random.RandomState(random_state)
-    item_pop = 1.0 / np.arange(1, N_ITEMS + 1) ** 0.9
-    item_pop = item_pop[rng.permutation(N_ITEMS)]
-    item_pop /= item_pop.sum()
-    activity = rng.lognormal(0.0, 1.0, N_USERS)
-    counts = 20 + np.floor(activity / activity.sum() * (N_RATINGS - 20 * N_USERS)).astype(int)
-    counts[rng.choice(N_USERS, N_RATINGS - counts.sum(), replace=False)] += 1
-    users, items = [], []
-    for u, c in enumerate(counts):
-        chosen = rng.choice(N_ITEMS, size=min(c, N_ITEMS), replace=False, p=item_pop)
-        users.append(np.full(len(chosen), u))
-        items.append(chosen)
-    pairs = np.c_[np.concatenate(users), np.concatenate(items)]
-    rank = 8
-    U = rng.normal(0, 1, (N_USERS, rank))
-    V = rng.normal(0, 1, (N_ITEMS, rank))
-    affinity = (U[pairs[:, 0]] * V[pairs[:, 1]]).sum(1) / np.sqrt(rank)
-    affinity += rng.normal(0, 0.7, N_USERS)[pairs[:, 0]] + rng.normal(0, 0.7, N_ITEMS)[pairs[:, 1]]
-    affinity += rng.normal(0, 0.6, len(pairs))
-    cuts = np.quantile(affinity, np.cumsum(_RATING_SHARES)[:-1])
-    ratings = 1 + np.searchsorted(cuts, affinity)
-    return pairs, ratings
+    from skmlp.datasets import make_ratings
+
+    return make_ratings(random_state=random_state)
 
 
 def movielens_like(kind="csr"):
