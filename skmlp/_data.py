@@ -117,7 +117,29 @@ def sparse_rows(X, n_rows, dtype):
 
 
 def device_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
-    """Pad to ``n_rows`` rows (weight 0, mask 0) and put X, Y, w, mask on the device at once.
+    """``padded_arrays`` put on the device in one transfer."""
+    return tuple(jax.device_put(padded_arrays(X, Y, sample_weight, n_rows, dtype, layout)))
+
+
+def stack(datasets):
+    """Several models' padded data along a new leading (model) axis; sparse rows are padded to
+    the widest. Entries that are None (no validation set) stay None."""
+    if datasets[0] is None:
+        return None
+    X0 = datasets[0][0]
+    if isinstance(X0, SparseRows):
+        width = max(d[0].indices.shape[1] for d in datasets)
+
+        def widen(a):
+            return np.pad(a, ((0, 0), (0, width - a.shape[1])))
+
+        datasets = [(SparseRows(widen(d[0].indices), widen(d[0].values)), *d[1:])
+                    for d in datasets]
+    return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *datasets)
+
+
+def padded_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
+    """X, Y, w, mask padded to ``n_rows`` rows (weight 0, mask 0), as host arrays.
 
     ``layout='sparse'`` lays X out as ``SparseRows`` without ever building the dense matrix.
     """
@@ -133,7 +155,12 @@ def device_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
     w = np.zeros(n_rows, dtype=dtype)
     w[:n] = 1.0 if sample_weight is None else sample_weight
     mask = np.concatenate([np.ones(n, dtype=dtype), np.zeros(pad, dtype=dtype)])
-    return tuple(jax.device_put((Xp, Yp, w, mask)))
+    return Xp, Yp, w, mask
+
+
+def stack_hparams(hparams, dtype):
+    """Several models' hyperparameters, each a (K, ...) host array of the compute dtype."""
+    return {k: np.stack([np.asarray(h[k], dtype=dtype) for h in hparams]) for k in hparams[0]}
 
 
 def hparams_to_device(hparams, dtype):

@@ -29,14 +29,15 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_targ
 from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _programs
+from . import _programs, _training
 from ._core import lbfgs, network
 from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
 from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec, TrainState
-from ._data import bucket, choose_layout, device_arrays, hparams_to_device, n_padded_rows
-from ._stopping import LearningRateSchedule, update_no_improvement
+from ._data import (bucket, choose_layout, device_arrays, hparams_to_device, n_padded_rows,
+                    padded_arrays)
+from ._stopping import LearningRateSchedule
 
 _BUILTIN_SOLVERS = {"lbfgs", *STOCHASTIC_SOLVERS}
 _WEIGHT_INITS = {"auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -89,8 +90,7 @@ NUMPY_ACTIVATIONS = {
 }
 
 
-_NON_FINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
-                       "contain large values and need to be preprocessed.")
+_NON_FINITE_MESSAGE = _training.NON_FINITE_MESSAGE
 
 
 def _restore_on_error(method):
@@ -477,13 +477,21 @@ class _BaseMLP(BaseEstimator):
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
     def _fit_stochastic(self, X, y, sample_weight, random_state, incremental, layout):
+        run = self._prepare_stochastic(X, y, sample_weight, random_state, incremental, layout)
+        with _DeferredInterrupt() as interrupt:
+            (state,) = _training.train([run], interrupt)
+        self._finish_stochastic(run, state, interrupt.requested)
+
+    def _prepare_stochastic(self, X, y, sample_weight, random_state, incremental, layout):
+        """Everything a stochastic fit needs before its first epoch, as a ``_training.Run``:
+        the validation split, padded host arrays, the initial training state and schedule."""
         n_hidden = len(self.coefs_) - 1
         dtype = self._train_dtype
         early_stopping = self.early_stopping
         if early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = self._validation_split(
                 X, y, sample_weight, random_state)
-            val_data = device_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype,
+            val_data = padded_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype,
                                      layout)
         else:
             val_data = None
@@ -507,100 +515,42 @@ class _BaseMLP(BaseEstimator):
             else:
                 opt_state = _programs.init_opt_state(params=params, solver=spec.solver,
                                                      nesterov=spec.nesterov)
+            opt_state = jax.device_get(opt_state)
         else:
             opt_state = jax.tree_util.tree_map(
                 lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
                 self._optimizer_state)
         n_rows = n_padded_rows(n_samples, batch_size)
-        data = device_arrays(X, y, sample_weight, n_rows, dtype, layout)
-        sample_idx = np.arange(n_samples, dtype=np.int32)
-        padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
-        order = np.concatenate([sample_idx, padding_idx])
+        data = padded_arrays(X, y, sample_weight, n_rows, dtype, layout)
         key = None
         if spec.net.dropout:  # drawn only when needed: the default path keeps scikit-learn's draws
             key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="rbg")
-        hp_host = self._hparams(n_hidden, self._lr_schedule.learning_rate)
-        hp = hparams_to_device(hp_host, dtype)
-        state = TrainState(params, model_state, opt_state, key)
         best = self._best_params
         if early_stopping and best is None:
             best = (params, model_state)
-        callbacks = self._callback_list()
-        # Shapes and dtypes are fixed for the whole fit: resolve the compiled epoch once.
-        run_epoch = _programs.train_epoch.executable(state=state, data=data, order=order,
-                                                     hparams=hp, spec=spec, val_data=val_data)
-
         self.n_iter_ = 0
-        with _DeferredInterrupt() as interrupt:
-            for _ in range(self.max_iter):
-                lr = self._lr_schedule.learning_rate
-                if lr != hp_host["learning_rate"]:
-                    hp_host["learning_rate"] = lr
-                    hp = dict(hp, learning_rate=jax.device_put(np.asarray(lr, dtype)))
-                if self.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
-                    perm = np.arange(n_samples)
-                    random_state.shuffle(perm)
-                    sample_idx = sample_idx[perm]
-                    order = np.concatenate([sample_idx, padding_idx])
-                state, metrics = run_epoch(state=state, data=data, order=order, hparams=hp,
-                                           val_data=val_data)
-                metrics = jax.device_get(metrics)
-                loss = float(metrics["loss"])
-                if not np.isfinite(loss):  # the program kept the last finite state
-                    if self.n_iter_ == 0:  # nothing finite learned: fail, and restore
-                        raise ValueError(_NON_FINITE_MESSAGE)
-                    warnings.warn(
-                        f"The training loss became {loss} in epoch {self.n_iter_ + 1}; training "
-                        f"stopped and the parameters from the last finite epoch were kept. Scale "
-                        f"the inputs (StandardScaler) or lower learning_rate_init "
-                        f"(now {self.learning_rate_init}).", ConvergenceWarning)
-                    break
-                self.n_iter_ += 1
-                self.loss_ = loss
-                self.t_ += n_samples
-                self.loss_curve_.append(loss)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, loss))
-                if early_stopping:
-                    score = float(metrics["val_score"])
-                    self.validation_scores_.append(score)
-                    self.validation_loss_curve_.append(float(metrics["val_loss"]))
-                    if self.verbose:
-                        print("Validation score: %f" % score)
-                    self._no_improvement_count, self.best_validation_score_, improved = (
-                        update_no_improvement(self._no_improvement_count,
-                                              self.best_validation_score_, score, self.tol, True))
-                    if improved:  # a host copy: the device state is donated to the next epoch
-                        best = jax.device_get((state.params, state.model_state))
-                else:
-                    self._no_improvement_count, self.best_loss_, _ = update_no_improvement(
-                        self._no_improvement_count, self.best_loss_, loss, self.tol, False)
-                self._lr_schedule.iteration_ends(self.t_)
+        run = _training.Run(
+            self, spec=spec, dtype=dtype, data=data, val_data=val_data,
+            state=TrainState(params, model_state, opt_state, key),
+            hparams=self._hparams(n_hidden, self._lr_schedule.learning_rate),
+            random_state=random_state, n_samples=n_samples, n_rows=n_rows,
+            incremental=incremental, best=best, callbacks=self._callback_list())
+        run.out_dtype = X.dtype  # fitted attributes are in the dtype of X
+        return run
 
-                if callbacks and self._run_callbacks(callbacks, state, metrics, lr):
-                    break
-                if self._no_improvement_count > self.n_iter_no_change:
-                    what = "Validation score" if early_stopping else "Training loss"
-                    msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
-                           % (what, self.tol, self.n_iter_no_change))
-                    if self._lr_schedule.trigger_stopping(msg, self.verbose):
-                        break
-                    self._no_improvement_count = 0
-                if incremental or interrupt.requested:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                                  "optimization hasn't converged yet." % self.max_iter,
-                                  ConvergenceWarning)
-        if interrupt.requested:
+    def _finish_stochastic(self, run, state, interrupted):
+        """Fitted attributes from a run's final state (or its error)."""
+        if run.error is not None:
+            raise run.error
+        if interrupted:
             warnings.warn("Training interrupted by user.")
-
         self._optimizer_state = jax.device_get(state.opt_state)
         params, model_state = state.params, state.model_state
-        if early_stopping:
-            self._best_params = best
-            params, model_state = best
-        self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state), X.dtype)
+        if run.val_data is not None:
+            self._best_params = run.best
+            params, model_state = run.best
+        self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state),
+                                   run.out_dtype)
 
     def _callback_list(self):
         cb = self.callbacks
@@ -608,10 +558,12 @@ class _BaseMLP(BaseEstimator):
             return []
         return [cb] if callable(cb) else list(cb)
 
-    def _run_callbacks(self, callbacks, state, metrics, lr):
-        """Run user callbacks after an epoch; True when any asks to stop."""
-        self._set_params_from_tree(jax.device_get(state.params),
-                                   jax.device_get(state.model_state), self.coefs_[0].dtype)
+    def _run_callbacks(self, callbacks, host_state, metrics, lr):
+        """Run user callbacks after an epoch; True when any asks to stop.
+
+        ``host_state`` is this epoch's ``(params, model_state)`` as host arrays."""
+        params, model_state = host_state
+        self._set_params_from_tree(params, model_state, self.coefs_[0].dtype)
         figures = {"epoch": self.n_iter_, "loss": self.loss_, "learning_rate": lr}
         if "val_score" in metrics:
             figures["validation_score"] = float(metrics["val_score"])

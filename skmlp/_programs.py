@@ -144,9 +144,27 @@ def _accepts(compiled, dynamic):
         for info, x in zip(infos, leaves))
 
 
+def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None):
+    """One epoch of K models of one architecture: ``train.train_epoch`` vmapped over a leading
+    model axis of every argument. A model whose ``active`` entry is False keeps its state (it
+    has stopped; removing it would change shapes and recompile)."""
+
+    def one(state, data, order, hparams, val_data):
+        return train.train_epoch(state, data, order, hparams, spec, val_data)
+
+    new_state, metrics = jax.vmap(one)(state, data, order, hparams, val_data)
+
+    def keep_stopped(new, old):
+        return jax.numpy.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
+
+    return jax.tree_util.tree_map(keep_stopped, new_state, state), metrics
+
+
 # ``state`` is donated: each epoch replaces it, so XLA may update parameters in place.
 train_epoch = Program(train.train_epoch, static_argnames=("spec",), donate_argnames=("state",))
+train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
+                            donate_argnames=("state",))
 init_opt_state = Program(optim.init_opt_state, static_argnames=("solver", "nesterov"))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
-PROGRAMS = (train_epoch, init_opt_state, full_batch_value_and_grad)
+PROGRAMS = (train_epoch, train_epoch_stack, init_opt_state, full_batch_value_and_grad)

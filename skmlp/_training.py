@@ -1,0 +1,231 @@
+"""The host-side trainer: drives a stack of K >= 1 models of one architecture through epochs.
+
+A single ``fit`` is a stack of one; a batched grid search or an ensemble is a stack of many. Each
+model keeps exactly what it would have had alone: its own RandomState stream (shuffles), its own
+stopping (tol, n_iter_no_change, early stopping, the 'adaptive' learning rate, max_iter), decided
+here from the K figures each epoch returns. A stopped model is frozen by the ``active`` mask of
+the compiled program while the others go on. Stacks are sharded over all local devices along
+the model axis.
+"""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+from . import _programs
+from ._core.train import TrainState
+from ._data import stack, stack_hparams
+from ._stopping import update_no_improvement
+
+NON_FINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
+                      "contain large values and need to be preprocessed.")
+
+
+class Run:
+    """One model's training on the host: its estimator, data, state, schedule and stopping.
+
+    The fitted attributes (``n_iter_``, ``loss_curve_``, ``validation_scores_``, ...) are
+    written to ``est`` as epochs complete, exactly as a single fit writes them.
+    """
+
+    def __init__(self, est, *, spec, dtype, data, val_data, state, hparams, random_state,
+                 n_samples, n_rows, incremental, best, callbacks):
+        self.est = est
+        self.spec = spec
+        self.dtype = dtype
+        self.data = data
+        self.val_data = val_data
+        self.state = state
+        self.hparams = hparams
+        self.random_state = random_state
+        self.n_samples = n_samples
+        self.incremental = incremental
+        self.best = best
+        self.callbacks = callbacks
+        self.sample_idx = np.arange(n_samples, dtype=np.int32)
+        self.padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
+        self.active = True
+        self.error = None
+
+    def signature(self):
+        """What must agree for runs to share one stack (and one compiled program)."""
+        return (self.spec, np.dtype(self.dtype), _shapes(self.data), _shapes(self.val_data),
+                _shapes(self.state), tuple(sorted(self.hparams)))
+
+    def next_order(self):
+        """This epoch's row order: shuffled real rows (the model's own RandomState), padding."""
+        if self.est.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
+            perm = np.arange(self.n_samples)
+            self.random_state.shuffle(perm)
+            self.sample_idx = self.sample_idx[perm]
+        return np.concatenate([self.sample_idx, self.padding_idx])
+
+    def end_epoch(self, figures, host_state):
+        """Book an epoch's figures; returns False when this model stops here.
+
+        ``host_state()`` gives this model's (params, model_state) as host arrays (fetched
+        lazily: only early stopping's improvements and callbacks need them).
+        """
+        est = self.est
+        loss = float(figures["loss"])
+        if not np.isfinite(loss):  # the program kept the last finite state
+            if est.n_iter_ == 0:  # nothing finite learned: the fit fails
+                self.error = ValueError(NON_FINITE_MESSAGE)
+                return False
+            warnings.warn(
+                f"The training loss became {loss} in epoch {est.n_iter_ + 1}; training stopped "
+                f"and the parameters from the last finite epoch were kept. Scale the inputs "
+                f"(StandardScaler) or lower learning_rate_init (now {est.learning_rate_init}).",
+                ConvergenceWarning)
+            return False
+        lr = est._lr_schedule.learning_rate
+        est.n_iter_ += 1
+        est.loss_ = loss
+        est.t_ += self.n_samples
+        est.loss_curve_.append(loss)
+        if est.verbose:
+            print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
+        early_stopping = self.val_data is not None
+        if early_stopping:
+            score = float(figures["val_score"])
+            est.validation_scores_.append(score)
+            est.validation_loss_curve_.append(float(figures["val_loss"]))
+            if est.verbose:
+                print("Validation score: %f" % score)
+            est._no_improvement_count, est.best_validation_score_, improved = (
+                update_no_improvement(est._no_improvement_count, est.best_validation_score_,
+                                      score, est.tol, True))
+            if improved:  # a host copy: the device state is donated to the next epoch
+                self.best = host_state()
+        else:
+            est._no_improvement_count, est.best_loss_, _ = update_no_improvement(
+                est._no_improvement_count, est.best_loss_, loss, est.tol, False)
+        est._lr_schedule.iteration_ends(est.t_)
+
+        if self.callbacks and est._run_callbacks(self.callbacks, host_state(), figures, lr):
+            return False
+        if est._no_improvement_count > est.n_iter_no_change:
+            what = "Validation score" if early_stopping else "Training loss"
+            msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
+                   % (what, est.tol, est.n_iter_no_change))
+            if est._lr_schedule.trigger_stopping(msg, est.verbose):
+                return False
+            est._no_improvement_count = 0
+        if self.incremental:
+            return False
+        if est.n_iter_ == est.max_iter:
+            warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                          "optimization hasn't converged yet." % est.max_iter,
+                          ConvergenceWarning)
+            return False
+        return True
+
+
+def _shapes(tree):
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    return treedef, tuple((np.shape(x), np.result_type(x).str) for x in leaves
+                          if not jax.dtypes.issubdtype(getattr(x, "dtype", None),
+                                                       jax.dtypes.prng_key))
+
+
+def _stack_state(states):
+    def leaf(*xs):
+        if any(isinstance(x, jax.Array) for x in xs):  # PRNG keys
+            return jnp.stack(xs)
+        return np.stack(xs)
+
+    return jax.tree_util.tree_map(leaf, *states)
+
+
+def _model_sharding(k):
+    """Sharding of a (K, ...) stack over all local devices, or None on one device."""
+    devices = jax.local_devices()
+    if len(devices) < 2 or k % len(devices):
+        return None
+    mesh = jax.sharding.Mesh(np.array(devices), ("models",))
+    return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("models"))
+
+
+def train(runs, interrupt):
+    """Train ``runs`` (one stack: equal ``signature()``) until each stops; ``interrupt`` (an
+    object with ``requested``) ends training after the running epoch.
+
+    Returns the final states, one per run, as host arrays (for a stack of one, as device arrays:
+    the caller fetches what it needs).
+    """
+    if len(runs) == 1:
+        return [_train_one(runs[0], interrupt)]
+    return _train_stack(runs, interrupt)
+
+
+def _train_one(run, interrupt):
+    dtype = run.dtype
+    data = tuple(jax.device_put(run.data))
+    val_data = None if run.val_data is None else tuple(jax.device_put(run.val_data))
+    hp_host = dict(run.hparams)
+    hp = jax.device_put({k: np.asarray(v, dtype) for k, v in hp_host.items()})
+    state = run.state
+    order = np.concatenate([run.sample_idx, run.padding_idx])
+    # Shapes and dtypes are fixed for the whole fit: resolve the compiled epoch once.
+    run_epoch = _programs.train_epoch.executable(state=state, data=data, order=order, hparams=hp,
+                                                 spec=run.spec, val_data=val_data)
+    while run.active and not interrupt.requested:
+        lr = run.est._lr_schedule.learning_rate
+        if lr != hp_host["learning_rate"]:
+            hp_host["learning_rate"] = lr
+            hp = dict(hp, learning_rate=jax.device_put(np.asarray(lr, dtype)))
+        state, figures = run_epoch(state=state, data=data, order=run.next_order(), hparams=hp,
+                                   val_data=val_data)
+        figures = jax.device_get(figures)
+        held = state
+        run.active = run.end_epoch(
+            figures, lambda: jax.device_get((held.params, held.model_state)))
+    return state
+
+
+def _train_stack(runs, interrupt):
+    k = len(runs)
+    dtype = runs[0].dtype
+    sharding = _model_sharding(k)
+
+    def put(tree):
+        return jax.device_put(tree, sharding) if sharding is not None else jax.device_put(tree)
+
+    data = put(stack([r.data for r in runs]))
+    val_data = None if runs[0].val_data is None else put(stack([r.val_data for r in runs]))
+    hp_host = stack_hparams([r.hparams for r in runs], dtype)
+    hp = put(hp_host)
+    state = put(_stack_state([r.state for r in runs]))
+    active = np.ones(k, bool)
+    orders = np.stack([np.concatenate([r.sample_idx, r.padding_idx]) for r in runs])
+    run_epoch = _programs.train_epoch_stack.executable(
+        state=state, data=data, order=orders, hparams=hp, active=active, spec=runs[0].spec,
+        val_data=val_data)
+    while active.any() and not interrupt.requested:
+        rates = np.array([r.est._lr_schedule.learning_rate for r in runs], dtype)
+        if not np.array_equal(rates, hp_host["learning_rate"]):
+            hp_host["learning_rate"] = rates
+            hp = dict(hp, learning_rate=put(rates))
+        for i, r in enumerate(runs):
+            if active[i]:
+                orders[i] = r.next_order()
+        state, figures = run_epoch(state=state, data=data, order=orders, hparams=hp,
+                                   active=active, val_data=val_data)
+        figures = jax.device_get(figures)
+        fetched = {}
+
+        def host_state(i, held=state):
+            if "all" not in fetched:
+                fetched["all"] = jax.device_get((held.params, held.model_state))
+            return jax.tree_util.tree_map(lambda a: a[i], fetched["all"])
+
+        for i, r in enumerate(runs):
+            if active[i]:
+                mine = {name: value[i] for name, value in figures.items()}
+                active[i] = r.active = r.end_epoch(mine, lambda i=i: host_state(i))
+    host = jax.device_get(state)
+    return [TrainState(*(jax.tree_util.tree_map(lambda a, i=i: a[i], part) for part in host))
+            for i in range(k)]
