@@ -378,7 +378,9 @@ class _BaseMLP(BaseEstimator):
             self.batch_norm_means_ = conv(model_state["bn_mean"])
             self.batch_norm_vars_ = conv(model_state["bn_var"])
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, plan=False):
+        """Fit; with ``plan=True`` (a stochastic, non-incremental fit only) stop before the
+        first epoch and return the ``_training.Run`` instead, for a model stack to train."""
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
@@ -409,11 +411,14 @@ class _BaseMLP(BaseEstimator):
         with jax.enable_x64(self._train_dtype == np.float64):
             if first_pass:
                 self._initialize(y, layer_units, X.dtype, random_state)
+            self.input_layout_ = layout
+            if plan:
+                return self._prepare_stochastic(X, y, sample_weight, random_state, False,
+                                                layout)
             if self._is_stochastic():
                 self._fit_stochastic(X, y, sample_weight, random_state, incremental, layout)
             else:
                 self._fit_lbfgs(X, y, sample_weight, layout)
-        self.input_layout_ = layout
         return self
 
     def _fit_lbfgs(self, X, y, sample_weight, layout):
@@ -595,6 +600,10 @@ class _BaseMLP(BaseEstimator):
         self : object
             Returns a trained MLP model.
         """
+        from .model_selection._stacked import take_prefitted
+
+        if take_prefitted(self, X, y, sample_weight):  # trained already, in a model stack
+            return self
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
     def _check_solver(self):

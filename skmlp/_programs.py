@@ -145,17 +145,27 @@ def _accepts(compiled, dynamic):
 
 
 def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None):
-    """One epoch of K models of one architecture: ``train.train_epoch`` vmapped over a leading
-    model axis of every argument. A model whose ``active`` entry is False keeps its state (it
-    has stopped; removing it would change shapes and recompile)."""
+    """One epoch of G x M models of one architecture: ``train.train_epoch`` vmapped twice.
 
-    def one(state, data, order, hparams, val_data):
-        return train.train_epoch(state, data, order, hparams, spec, val_data)
+    The outer axis (G) runs over groups with their own data and row order; the inner axis (M)
+    over the members of a group, which share both (candidates of one CV fold with one
+    ``random_state`` draw the same shuffles). ``state``, ``hparams`` and ``active`` are
+    (G, M, ...); ``data``, ``order`` and ``val_data`` are (G, ...). Sharing makes a step's
+    gather one per group and its first layer one wide matrix product instead of M small ones.
+    A model whose ``active`` entry is False keeps its state (it has stopped; removing it would
+    change shapes and recompile).
+    """
 
-    new_state, metrics = jax.vmap(one)(state, data, order, hparams, val_data)
+    def group(state, data, order, hparams, val_data):
+        def member(state, hparams):
+            return train.train_epoch(state, data, order, hparams, spec, val_data)
+
+        return jax.vmap(member)(state, hparams)
+
+    new_state, metrics = jax.vmap(group)(state, data, order, hparams, val_data)
 
     def keep_stopped(new, old):
-        return jax.numpy.where(active.reshape(active.shape + (1,) * (new.ndim - 1)), new, old)
+        return jax.numpy.where(active.reshape(active.shape + (1,) * (new.ndim - 2)), new, old)
 
     return jax.tree_util.tree_map(keep_stopped, new_state, state), metrics
 

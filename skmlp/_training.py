@@ -8,6 +8,7 @@ the compiled program while the others go on. Stacks are sharded over all local d
 the model axis.
 """
 
+import hashlib
 import warnings
 
 import jax
@@ -186,46 +187,82 @@ def _train_one(run, interrupt):
     return state
 
 
+def _share_key(run):
+    """Runs with equal keys see the same rows in the same order every epoch: the same padded
+    data and validation data, and RandomStates in the same state."""
+    digest = hashlib.sha1()
+    for leaf in jax.tree_util.tree_leaves((run.data, run.val_data)):
+        digest.update(np.ascontiguousarray(leaf).view(np.uint8))
+    rs = run.random_state.get_state()
+    digest.update(rs[1].tobytes())
+    digest.update(repr((rs[2:], run.n_samples, bool(run.est.shuffle))).encode())
+    return digest.digest()
+
+
+def _groups(runs):
+    """Runs as G groups of M that share data and row order, or K groups of one when the
+    sharing groups differ in size."""
+    by_key = {}
+    for i, run in enumerate(runs):
+        by_key.setdefault(_share_key(run), []).append(i)
+    groups = list(by_key.values())
+    if len({len(g) for g in groups}) != 1:
+        return [[i] for i in range(len(runs))]
+    return groups
+
+
 def _train_stack(runs, interrupt):
-    k = len(runs)
+    groups = _groups(runs)
+    n_groups, n_members = len(groups), len(groups[0])
     dtype = runs[0].dtype
-    sharding = _model_sharding(k)
+    sharding = _model_sharding(n_groups)
 
     def put(tree):
         return jax.device_put(tree, sharding) if sharding is not None else jax.device_put(tree)
 
-    data = put(stack([r.data for r in runs]))
-    val_data = None if runs[0].val_data is None else put(stack([r.val_data for r in runs]))
-    hp_host = stack_hparams([r.hparams for r in runs], dtype)
+    members = [[runs[i] for i in g] for g in groups]
+    data = put(stack([m[0].data for m in members]))
+    val_data = None if runs[0].val_data is None else put(stack([m[0].val_data
+                                                                for m in members]))
+    hp_host = {k: np.stack([stack_hparams([r.hparams for r in m], dtype)[k] for m in members])
+               for k in runs[0].hparams}
     hp = put(hp_host)
-    state = put(_stack_state([r.state for r in runs]))
-    active = np.ones(k, bool)
-    orders = np.stack([np.concatenate([r.sample_idx, r.padding_idx]) for r in runs])
+    state = put(_stack_state([_stack_state([r.state for r in m]) for m in members]))
+    active = np.ones((n_groups, n_members), bool)
+    orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx]) for m in members])
     run_epoch = _programs.train_epoch_stack.executable(
         state=state, data=data, order=orders, hparams=hp, active=active, spec=runs[0].spec,
         val_data=val_data)
     while active.any() and not interrupt.requested:
-        rates = np.array([r.est._lr_schedule.learning_rate for r in runs], dtype)
+        rates = np.array([[r.est._lr_schedule.learning_rate for r in m] for m in members], dtype)
         if not np.array_equal(rates, hp_host["learning_rate"]):
             hp_host["learning_rate"] = rates
             hp = dict(hp, learning_rate=put(rates))
-        for i, r in enumerate(runs):
-            if active[i]:
-                orders[i] = r.next_order()
+        for g, m in enumerate(members):
+            # every active member draws (its stream stays its own); the draws agree
+            drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
+            if drawn:
+                orders[g] = drawn[0]
         state, figures = run_epoch(state=state, data=data, order=orders, hparams=hp,
                                    active=active, val_data=val_data)
         figures = jax.device_get(figures)
         fetched = {}
 
-        def host_state(i, held=state):
+        def host_state(g, j, held=state):
             if "all" not in fetched:
                 fetched["all"] = jax.device_get((held.params, held.model_state))
-            return jax.tree_util.tree_map(lambda a: a[i], fetched["all"])
+            return jax.tree_util.tree_map(lambda a: a[g, j], fetched["all"])
 
-        for i, r in enumerate(runs):
-            if active[i]:
-                mine = {name: value[i] for name, value in figures.items()}
-                active[i] = r.active = r.end_epoch(mine, lambda i=i: host_state(i))
+        for g, m in enumerate(members):
+            for j, r in enumerate(m):
+                if active[g, j]:
+                    mine = {name: value[g, j] for name, value in figures.items()}
+                    active[g, j] = r.active = r.end_epoch(
+                        mine, lambda g=g, j=j: host_state(g, j))
     host = jax.device_get(state)
-    return [TrainState(*(jax.tree_util.tree_map(lambda a, i=i: a[i], part) for part in host))
-            for i in range(k)]
+    out = [None] * len(runs)
+    for g, group in enumerate(groups):
+        for j, i in enumerate(group):
+            out[i] = TrainState(*(jax.tree_util.tree_map(lambda a: a[g, j], part)
+                                  for part in host))
+    return out

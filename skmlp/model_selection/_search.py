@@ -1,0 +1,211 @@
+"""GridSearchCV and RandomizedSearchCV whose candidate x fold fits train as model stacks."""
+
+import numpy as np
+from joblib import parallel_config
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
+from sklearn.model_selection import ParameterGrid, ParameterSampler
+from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
+from sklearn.pipeline import Pipeline
+from sklearn.utils import _safe_indexing
+
+from ._stacked import fit_key, fit_stacked, registry, stackable
+
+
+class _StackedSearchMixin:
+    """Trains every stackable candidate x fold fit in model stacks before scikit-learn's own
+    search loop runs; that loop then finds each fit done (see ``_stacked``), so scoring,
+    ``cv_results_``, ``refit``, ``error_score`` and everything else are scikit-learn's."""
+
+    def fit(self, X, y=None, **params):
+        """Run fit with all sets of parameters, stacking the fits that share a program.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training vectors.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Target relative to X.
+        **params : dict of str -> object
+            Parameters passed to the ``fit`` method of the estimator (``sample_weight``, or
+            ``<step>__sample_weight`` for a Pipeline), the CV splitter (``groups``) and the
+            scorer, as in scikit-learn.
+
+        Returns
+        -------
+        self : object
+            Instance of fitted estimator.
+        """
+        self._stack_inputs = (X, y, params)
+        self._stack_seconds = {}
+        try:
+            # Workers share this process's registry: threads, never processes.
+            with registry() as self._stack_registry, parallel_config(backend="threading"):
+                super().fit(X, y, **params)
+        finally:
+            del self._stack_inputs, self._stack_registry
+        self._charge_stack_time()
+        return self
+
+    def _candidates(self):
+        raise NotImplementedError
+
+    def _run_search(self, evaluate_candidates, *, callback_ctx=None):
+        candidates = list(self._candidates())  # drawn once: the stacks and the loop agree
+        self._train_stacks(candidates)
+
+        def evaluate(_, **kwargs):
+            return evaluate_candidates(candidates, **kwargs)
+
+        kwargs = {} if callback_ctx is None else {"callback_ctx": callback_ctx}
+        super()._run_search(evaluate, **kwargs)
+
+    def _fold_fits(self, candidates):
+        """The (candidate, fold) fits an MLP can stack, as (index, estimator, X, y, weight)."""
+        X, y, params = self._stack_inputs
+        groups = params.get("groups")
+        fit_params = {k: v for k, v in params.items() if k != "groups"}
+        splits = list(self._checked_cv_orig.split(X, y, groups))
+        fits = []
+        for ci, candidate in enumerate(candidates):
+            est = clone(self.estimator).set_params(**clone(candidate, safe=False))
+            final = est.steps[-1][1] if isinstance(est, Pipeline) else est
+            weight_key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
+                          else "sample_weight")
+            if not stackable(final) or set(fit_params) - {weight_key}:
+                continue  # scikit-learn's loop fits it
+            for fi, (train, _) in enumerate(splits):
+                X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
+                weight = fit_params.get(weight_key)
+                weight = None if weight is None else _safe_indexing(weight, train)
+                mlp = clone(final)
+                if isinstance(est, Pipeline) and len(est.steps) > 1:
+                    X_train = clone(est[:-1]).fit_transform(X_train, y_train)
+                fits.append(((ci, fi), mlp, X_train, y_train, weight))
+        return fits
+
+    def _train_stacks(self, candidates):
+        fits = self._fold_fits(candidates)
+        keys = [fit_key(mlp, X, y, w) for _, mlp, X, y, w in fits]  # before fitting
+        results, seconds = fit_stacked([f[1:] for f in fits])
+        for (where, *_), key, result, sec in zip(fits, keys, results, seconds):
+            self._stack_registry[key] = result
+            self._stack_seconds[where] = sec
+
+    def _charge_stack_time(self):
+        """Each stacked fit's ``fit_time`` is its share of its stack's training time."""
+        if not self._stack_seconds or not hasattr(self, "cv_results_"):
+            return
+        n_candidates = len(self.cv_results_["params"])
+        for ci in range(n_candidates):
+            times = [t for (c, _), t in self._stack_seconds.items() if c == ci]
+            if len(times) == self.n_splits_:
+                self.cv_results_["mean_fit_time"][ci] = np.mean(times)
+                self.cv_results_["std_fit_time"][ci] = np.std(times)
+
+
+class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
+    """Exhaustive search over a parameter grid, training the fits of skmlp MLPs as model stacks.
+
+    A drop-in for :class:`sklearn.model_selection.GridSearchCV`: the same parameters,
+    attributes and results. The candidate x fold fits of an skmlp MLP (or of a ``Pipeline``
+    ending in one, whose earlier steps are fitted per fold first) are grouped by compiled program
+    (parameters such as ``hidden_layer_sizes``, ``activation``, ``solver`` or ``batch_size``
+    separate groups; learning rates, penalties, momenta, dropout rates and folds do not) and each
+    group trains as one program over a stack of models. Every model is the one a separate fit
+    would give: its own ``random_state`` draws and its own stopping. Fits that can't be stacked
+    (another estimator, ``solver='lbfgs'``, an optax object, callbacks, warm start, fit
+    parameters other than sample weights) run in scikit-learn's own loop.
+
+    ``mean_fit_time`` of a stacked candidate is its share of its stacks' training time.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An skmlp MLP, a ``Pipeline`` ending in one, or any scikit-learn estimator.
+    param_grid : dict or list of dictionaries
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    scoring : str, callable, list, tuple or dict, default=None
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    n_jobs : int, default=None
+        Threads scoring the fitted candidates (stacks already use every core).
+    refit : bool, str, or callable, default=True
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    cv : int, cross-validation generator or an iterable, default=None
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    verbose : int
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    pre_dispatch : int, or str, default='2*n_jobs'
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    error_score : 'raise' or numeric, default=np.nan
+        See :class:`sklearn.model_selection.GridSearchCV`.
+    return_train_score : bool, default=False
+        See :class:`sklearn.model_selection.GridSearchCV`.
+
+    Attributes
+    ----------
+    cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_,
+    n_splits_, refit_time_, multimetric_ :
+        As in :class:`sklearn.model_selection.GridSearchCV`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.model_selection import GridSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = GridSearchCV(MLPClassifier(max_iter=20, random_state=0),
+    ...                       {"alpha": [1e-4, 1e-2], "learning_rate_init": [1e-3, 1e-2]},
+    ...                       cv=3).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    4
+    """
+
+    def _candidates(self):
+        return ParameterGrid(self.param_grid)
+
+
+class RandomizedSearchCV(_StackedSearchMixin, _SkRandomizedSearchCV):
+    """Randomized search over parameters, training the fits of skmlp MLPs as model stacks.
+
+    A drop-in for :class:`sklearn.model_selection.RandomizedSearchCV`; see
+    :class:`GridSearchCV` for how fits are stacked. The candidates are drawn once, so a
+    ``random_state`` of None or a RandomState instance works as in scikit-learn.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        An skmlp MLP, a ``Pipeline`` ending in one, or any scikit-learn estimator.
+    param_distributions : dict or list of dicts
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    n_iter : int, default=10
+        Number of parameter settings that are sampled.
+    scoring : str, callable, list, tuple or dict, default=None
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    n_jobs : int, default=None
+        Threads scoring the fitted candidates (stacks already use every core).
+    refit : bool, str, or callable, default=True
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    cv : int, cross-validation generator or an iterable, default=None
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    verbose : int
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    pre_dispatch : int, or str, default='2*n_jobs'
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    random_state : int, RandomState instance or None, default=None
+        Sampling of the candidates.
+    error_score : 'raise' or numeric, default=np.nan
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+    return_train_score : bool, default=False
+        See :class:`sklearn.model_selection.RandomizedSearchCV`.
+
+    Attributes
+    ----------
+    cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_,
+    n_splits_, refit_time_, multimetric_ :
+        As in :class:`sklearn.model_selection.RandomizedSearchCV`.
+    """
+
+    def _candidates(self):
+        return ParameterSampler(self.param_distributions, self.n_iter,
+                                random_state=self.random_state)
