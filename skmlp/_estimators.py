@@ -529,7 +529,8 @@ class _BaseMLP(BaseEstimator):
         data = padded_arrays(X, y, sample_weight, n_rows, dtype, layout)
         key = None
         if spec.net.dropout:  # drawn only when needed: the default path keeps scikit-learn's draws
-            key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="rbg")
+            # threefry: its bits do not change under vmap, so a stacked model draws its own masks
+            key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="threefry2x32")
         best = self._best_params
         if early_stopping and best is None:
             best = (params, model_state)

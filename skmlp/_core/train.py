@@ -94,9 +94,13 @@ def train_epoch(state, data, order, hparams, spec, val_data=None):
 
     new_state, weighted_losses = jax.lax.scan(step, state, batches)
     loss = jnp.sum(weighted_losses) / jnp.sum(mask)
-    # A diverged epoch returns the state it started from: the caller (which donated that
-    # state) keeps finite parameters and stops.
-    state = jax.tree_util.tree_map(lambda new, old: jnp.where(jnp.isfinite(loss), new, old),
+    # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
+    # returns the state it started from and a NaN loss: the caller (which donated that state)
+    # keeps finite parameters and stops.
+    finite = jnp.isfinite(loss) & jnp.all(jnp.array(
+        [jnp.all(jnp.isfinite(p)) for p in jax.tree_util.tree_leaves(new_state.params)]))
+    loss = jnp.where(finite, loss, jnp.nan)
+    state = jax.tree_util.tree_map(lambda new, old: jnp.where(finite, new, old),
                                    new_state, state)
     metrics = {"loss": loss}
     if val_data is not None:

@@ -1,0 +1,208 @@
+"""Model stacks: a model trained in a stack is the model it would have been alone, and the
+batched searches give scikit-learn's GridSearchCV / RandomizedSearchCV results."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_digits, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV as SkGridSearchCV
+from sklearn.model_selection import KFold
+from sklearn.model_selection import RandomizedSearchCV as SkRandomizedSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmlp import MLPClassifier, MLPRegressor, _programs
+from skmlp.model_selection import GridSearchCV, RandomizedSearchCV
+from skmlp.model_selection._stacked import fit_stacked
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fn(*args, **kwargs)
+
+
+def _same_model(a, b):
+    """Equal to rounding: vmapped reductions may sum in another order (float64)."""
+    for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        assert np.max(np.abs(ca - cb)) <= 1e-9 * np.max(np.abs(cb))
+    assert a.n_iter_ == b.n_iter_
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-10)
+
+
+# ------------------------------------------------------------------ the engine
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"early_stopping": True, "n_iter_no_change": 2},
+    {"solver": "sgd", "learning_rate": "adaptive", "n_iter_no_change": 2, "tol": 1e-2},
+    {"dropout": 0.2, "batch_norm": True},
+], ids=["adam", "early stopping", "sgd adaptive", "dropout batch norm"])
+def test_a_model_in_a_stack_is_the_model_it_would_be_alone(digits, kw):
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    settings = [dict(alpha=a, learning_rate_init=lr, random_state=seed)
+                for a, lr, seed in [(1e-4, 1e-3, 0), (1e-1, 3e-2, 0), (1e-3, 1e-2, 1),
+                                    (1e-2, 1e-3, 2)]]
+    common = dict(hidden_layer_sizes=(16,), max_iter=15, **kw)
+    fits = [(MLPClassifier(**common, **s), X[i * 10:], y[i * 10:], None)
+            for i, s in enumerate(settings)]
+    results, _ = _quiet(fit_stacked, fits)
+    for (est, Xf, yf, _), stacked in zip(fits, results):
+        alone = _quiet(MLPClassifier(**est.get_params()).fit, Xf, yf)
+        _same_model(stacked, alone)
+
+
+def test_models_that_share_data_and_draws_are_the_models_they_would_be_alone(digits):
+    """Candidates of one fold with one random_state: the stack shares their rows and order."""
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    fits = [(MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0, alpha=a,
+                          learning_rate_init=lr), X, y.astype(float), None)
+            for a in (1e-4, 1e-1) for lr in (1e-3, 1e-2)]
+    fits += [(MLPRegressor(hidden_layer_sizes=(8,), max_iter=20, random_state=0, alpha=a,
+                           learning_rate_init=lr), X[50:], y[50:].astype(float), None)
+             for a in (1e-4, 1e-1) for lr in (1e-3, 1e-2)]
+    results, _ = _quiet(fit_stacked, fits)
+    for (est, Xf, yf, _), stacked in zip(fits, results):
+        _same_model(stacked, _quiet(MLPRegressor(**est.get_params()).fit, Xf, yf))
+
+
+def test_a_fit_that_diverges_in_a_stack_fails_alone(digits):
+    X, y = make_regression(n_samples=100, n_features=5, random_state=0)
+    fits = [(MLPRegressor(max_iter=5, random_state=0), X * s, y, None) for s in (1.0, 1e200)]
+    results, _ = _quiet(fit_stacked, fits)
+    assert isinstance(results[0], MLPRegressor)
+    assert isinstance(results[1], ValueError) and "non-finite" in str(results[1])
+
+
+# ------------------------------------------------------------------ the searches
+
+
+def _compare(ours, theirs, X, y, **fit_params):
+    a = _quiet(ours.fit, X, y, **fit_params)
+    b = _quiet(theirs.fit, X, y, **fit_params)
+    assert a.best_params_ == b.best_params_
+    for key in b.cv_results_:
+        if key.startswith(("rank_", "param")):
+            np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
+        elif "test_" in key or "train_" in key:
+            np.testing.assert_allclose(a.cv_results_[key], b.cv_results_[key], atol=1e-6)
+    assert a.best_score_ == pytest.approx(b.best_score_, abs=1e-6)
+    np.testing.assert_allclose(a.predict_proba(X) if hasattr(a, "predict_proba")
+                               else a.predict(X),
+                               b.predict_proba(X) if hasattr(b, "predict_proba")
+                               else b.predict(X), atol=1e-10)
+    return a
+
+
+def test_grid_search_equals_scikit_learns_on_a_pipeline_with_early_stopping(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(16,), max_iter=30, early_stopping=True, n_iter_no_change=3,
+        random_state=0))
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-1],
+            "mlpclassifier__learning_rate_init": [1e-3, 1e-2, 5e-2]}
+    before = _programs.train_epoch_stack.trace_count
+    ours = _compare(GridSearchCV(pipe, grid, cv=3, return_train_score=True),
+                    SkGridSearchCV(pipe, grid, cv=3, return_train_score=True), X, y)
+    assert _programs.train_epoch_stack.trace_count - before <= 1  # one program for 18 fits
+    n_iters = {ours.cv_results_["params"][i]["mlpclassifier__learning_rate_init"]
+               for i in range(6)}
+    assert len(n_iters) == 3
+
+
+def test_grid_search_routes_sample_weights_and_scores_several_metrics(digits):
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    w = np.random.RandomState(0).randint(1, 4, len(y)).astype(float)
+    est = MLPClassifier(hidden_layer_sizes=(12,), max_iter=10, random_state=0)
+    grid = {"alpha": [1e-4, 1e-2], "batch_size": [50, 100]}  # two programs: two stacks
+    scoring = {"acc": "accuracy", "f1": "f1_macro"}
+    ours = _compare(GridSearchCV(est, grid, cv=KFold(3, shuffle=True, random_state=0),
+                                 scoring=scoring, refit="f1"),
+                    SkGridSearchCV(est, grid, cv=KFold(3, shuffle=True, random_state=0),
+                                   scoring=scoring, refit="f1"), X, y, sample_weight=w)
+    assert ours.multimetric_ and "mean_test_f1" in ours.cv_results_
+
+
+def test_randomized_search_equals_scikit_learns(digits):
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    y = y.astype(float)
+    est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+    dist = {"alpha": [1e-5, 1e-3, 1e-1], "learning_rate_init": [1e-3, 3e-3, 1e-2]}
+    _compare(RandomizedSearchCV(est, dist, n_iter=5, cv=3, random_state=0),
+             SkRandomizedSearchCV(est, dist, n_iter=5, cv=3, random_state=0), X, y)
+
+
+def test_fits_that_cannot_stack_fall_back_to_scikit_learns_loop(digits):
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    est = MLPClassifier(hidden_layer_sizes=(8,), max_iter=10, random_state=0)
+    grid = {"solver": ["lbfgs", "adam"], "alpha": [1e-4, 1e-2]}
+    _compare(GridSearchCV(est, grid, cv=3), SkGridSearchCV(est, grid, cv=3), X, y)
+
+
+def _scale(X, by):
+    return X * by
+
+
+def test_error_score_applies_to_a_fit_that_fails_in_a_stack():
+    from sklearn.preprocessing import FunctionTransformer
+
+    X, y = make_regression(n_samples=120, n_features=5, random_state=0)
+    pipe = make_pipeline(FunctionTransformer(_scale, kw_args={"by": 1.0}),
+                         MLPRegressor(max_iter=5, random_state=0))
+    # the second scale overflows the first forward pass: nothing finite is learned
+    grid = {"functiontransformer__kw_args": [{"by": 1.0}, {"by": 1e200}]}
+    search = _quiet(GridSearchCV(pipe, grid, cv=3, error_score=np.nan).fit, X, y)
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores[0]) and np.isnan(scores[1])
+    with pytest.raises(ValueError, match="non-finite"):
+        _quiet(GridSearchCV(pipe, grid, cv=3, error_score="raise").fit, X, y)
+
+
+_SHARDED = textwrap.dedent("""
+    import warnings
+    import jax
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+    from skmlp import MLPClassifier
+    from skmlp.model_selection._stacked import fit_stacked
+    assert len(jax.local_devices()) == 2
+    warnings.simplefilter("ignore")
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)[:400]
+    y = y[:400]
+    fits = [(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5, random_state=s), X[s:], y[s:],
+             None) for s in range(4)]
+    results, _ = fit_stacked(fits)
+    for (est, Xf, yf, _), got in zip(fits, results):
+        alone = MLPClassifier(**est.get_params()).fit(Xf, yf)
+        np.testing.assert_allclose(got.coefs_[0], alone.coefs_[0], atol=1e-12)
+    print("sharded ok")
+""")
+
+
+def test_stacks_shard_over_all_local_devices(tmp_path):
+    env = dict(os.environ, XLA_FLAGS="--xla_force_host_platform_device_count=2",
+               SKMLP_CACHE_DIR=str(tmp_path))
+    out = subprocess.run([sys.executable, "-c", _SHARDED], env=env, capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert "sharded ok" in out.stdout
