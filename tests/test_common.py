@@ -2,13 +2,14 @@
 
 The default estimators, and non-default settings of the toolkit that can honestly pass the
 checks (activations, penalties, losses, solvers, schedules, initialisations, batch norm).
-Dropout is left out on purpose: repeated rows draw independent dropout masks, so
+The ensembles run with their default members. Dropout is left out on purpose: repeated rows draw independent dropout masks, so
 ``check_sample_weight_equivalence`` cannot hold for it.
 """
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifier, MLPRegressor
+from skmlp.ensemble import MLPEnsembleClassifier, MLPEnsembleRegressor
 
 
 @parametrize_with_checks([
@@ -19,6 +20,10 @@ from skmlp import MLPClassifier, MLPRegressor
     MLPRegressor(loss="huber", activation="selu", solver="rmsprop", penalty="l1"),
     MLPRegressor(loss="absolute_error", activation="silu", solver="adagrad",
                  learning_rate_init=0.05),
+    # three members (not ten) keep CI's time; bootstrap is off: its draws depend on the number
+    # of rows, so weighted and repeated rows cannot agree (as for scikit-learn's Bagging)
+    MLPEnsembleClassifier(n_estimators=3),
+    MLPEnsembleRegressor(n_estimators=3),
 ])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)

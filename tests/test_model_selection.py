@@ -206,3 +206,51 @@ def test_stacks_shard_over_all_local_devices(tmp_path):
                          text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     assert "sharded ok" in out.stdout
+
+
+# ------------------------------------------------------------------ ensembles
+
+
+def test_ensemble_members_are_the_models_fitted_alone(digits):
+    from skmlp.ensemble import MLPEnsembleClassifier
+
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    member = MLPClassifier(hidden_layer_sizes=(16,), max_iter=10)
+    before = _programs.train_epoch_stack.trace_count
+    ens = _quiet(MLPEnsembleClassifier(member, n_estimators=5, random_state=0).fit, X, y)
+    assert _programs.train_epoch_stack.trace_count - before <= 1
+    seeds = {est.random_state for est in ens.estimators_}
+    assert len(seeds) == 5
+    for est in ens.estimators_:
+        _same_model(est, _quiet(MLPClassifier(**est.get_params()).fit, X, y))
+    proba = np.mean([est.predict_proba(X) for est in ens.estimators_], axis=0)
+    np.testing.assert_allclose(ens.predict_proba(X), proba)
+    np.testing.assert_array_equal(ens.predict(X), ens.classes_[proba.argmax(1)])
+    assert ens.score(X, y) >= np.mean([est.score(X, y) for est in ens.estimators_]) - 0.02
+
+
+def test_ensemble_bootstrap_is_integer_sample_weights(digits):
+    from skmlp.ensemble import MLPEnsembleRegressor
+
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    y = y.astype(float)
+    ens = _quiet(MLPEnsembleRegressor(MLPRegressor(hidden_layer_sizes=(8,), max_iter=5),
+                                      n_estimators=3, bootstrap=True, random_state=0).fit, X, y)
+    members = ens._members(len(y), None)
+    for (est, weight), fitted in zip(members, ens.estimators_):
+        assert weight.sum() == len(y) and np.all(weight == np.round(weight))
+        _same_model(fitted, _quiet(est.fit, X, y, sample_weight=weight))
+    np.testing.assert_allclose(ens.predict(X),
+                               np.mean([e.predict(X) for e in ens.estimators_], axis=0))
+
+
+def test_ensemble_of_lbfgs_members_fits_one_after_another(digits):
+    from skmlp.ensemble import MLPEnsembleClassifier
+
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    ens = _quiet(MLPEnsembleClassifier(MLPClassifier(solver="lbfgs", max_iter=20),
+                                       n_estimators=2, random_state=0).fit, X, y)
+    assert all(est.n_iter_ > 0 for est in ens.estimators_)

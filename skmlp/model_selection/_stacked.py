@@ -89,6 +89,7 @@ def fit_stacked(fits):
     groups = defaultdict(list)
     for i, (est, X, y, sample_weight) in enumerate(fits):
         try:
+            est._validate_params()  # what fit's _fit_context does
             run = est._fit(X, y, sample_weight, plan=True)
         except Exception as exc:  # scikit-learn's loop would meet the same error
             results[i] = exc
