@@ -158,11 +158,6 @@ def padded_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
     return Xp, Yp, w, mask
 
 
-def stack_hparams(hparams, dtype):
-    """Several models' hyperparameters, each a (K, ...) host array of the compute dtype."""
-    return {k: np.stack([np.asarray(h[k], dtype=dtype) for h in hparams]) for k in hparams[0]}
-
-
 def hparams_to_device(hparams, dtype):
     """Hyperparameters on the device as 0-d (or 1-d) arrays of the compute dtype: runtime
     values, never constants baked into a compiled program. One transfer per fit (``device_put``

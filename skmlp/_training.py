@@ -18,7 +18,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from . import _programs
 from ._core.train import TrainState
-from ._data import stack, stack_hparams
+from ._data import stack
 from ._stopping import update_no_improvement
 
 NON_FINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
@@ -154,37 +154,10 @@ def train(runs, interrupt):
     """Train ``runs`` (one stack: equal ``signature()``) until each stops; ``interrupt`` (an
     object with ``requested``) ends training after the running epoch.
 
-    Returns the final states, one per run, as host arrays (for a stack of one, as device arrays:
-    the caller fetches what it needs).
+    Returns the final state of each run (host arrays for a stack; for a stack of one, device
+    arrays: the caller fetches what it needs).
     """
-    if len(runs) == 1:
-        return [_train_one(runs[0], interrupt)]
-    return _train_stack(runs, interrupt)
-
-
-def _train_one(run, interrupt):
-    dtype = run.dtype
-    data = tuple(jax.device_put(run.data))
-    val_data = None if run.val_data is None else tuple(jax.device_put(run.val_data))
-    hp_host = dict(run.hparams)
-    hp = jax.device_put({k: np.asarray(v, dtype) for k, v in hp_host.items()})
-    state = run.state
-    order = np.concatenate([run.sample_idx, run.padding_idx])
-    # Shapes and dtypes are fixed for the whole fit: resolve the compiled epoch once.
-    run_epoch = _programs.train_epoch.executable(state=state, data=data, order=order, hparams=hp,
-                                                 spec=run.spec, val_data=val_data)
-    while run.active and not interrupt.requested:
-        lr = run.est._lr_schedule.learning_rate
-        if lr != hp_host["learning_rate"]:
-            hp_host["learning_rate"] = lr
-            hp = dict(hp, learning_rate=jax.device_put(np.asarray(lr, dtype)))
-        state, figures = run_epoch(state=state, data=data, order=run.next_order(), hparams=hp,
-                                   val_data=val_data)
-        figures = jax.device_get(figures)
-        held = state
-        run.active = run.end_epoch(
-            figures, lambda: jax.device_get((held.params, held.model_state)))
-    return state
+    return _Stack(runs).train(interrupt)
 
 
 def _share_key(run):
@@ -211,58 +184,106 @@ def _groups(runs):
     return groups
 
 
-def _train_stack(runs, interrupt):
-    groups = _groups(runs)
-    n_groups, n_members = len(groups), len(groups[0])
-    dtype = runs[0].dtype
-    sharding = _model_sharding(n_groups)
+class _Stack:
+    """Runs laid out for one compiled epoch: a stack of one runs ``train_epoch`` itself (a
+    single fit's program, unchanged); a larger stack runs ``train_epoch_stack`` over G groups
+    of M members. One host loop drives both, through ``_at`` and ``_call``."""
 
-    def put(tree):
-        return jax.device_put(tree, sharding) if sharding is not None else jax.device_put(tree)
+    def __init__(self, runs):
+        self.runs = runs
+        self.single = len(runs) == 1
+        self.groups = [[0]] if self.single else _groups(runs)
+        self.members = [[runs[i] for i in g] for g in self.groups]
+        self.dtype = runs[0].dtype
+        self.sharding = None if self.single else _model_sharding(len(self.groups))
 
-    members = [[runs[i] for i in g] for g in groups]
-    data = put(stack([m[0].data for m in members]))
-    val_data = None if runs[0].val_data is None else put(stack([m[0].val_data
-                                                                for m in members]))
-    hp_host = {k: np.stack([stack_hparams([r.hparams for r in m], dtype)[k] for m in members])
-               for k in runs[0].hparams}
-    hp = put(hp_host)
-    state = put(_stack_state([_stack_state([r.state for r in m]) for m in members]))
-    active = np.ones((n_groups, n_members), bool)
-    orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx]) for m in members])
-    run_epoch = _programs.train_epoch_stack.executable(
-        state=state, data=data, order=orders, hparams=hp, active=active, spec=runs[0].spec,
-        val_data=val_data)
-    while active.any() and not interrupt.requested:
-        rates = np.array([[r.est._lr_schedule.learning_rate for r in m] for m in members], dtype)
-        if not np.array_equal(rates, hp_host["learning_rate"]):
-            hp_host["learning_rate"] = rates
-            hp = dict(hp, learning_rate=put(rates))
-        for g, m in enumerate(members):
-            # every active member draws (its stream stays its own); the draws agree
-            drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
-            if drawn:
-                orders[g] = drawn[0]
-        state, figures = run_epoch(state=state, data=data, order=orders, hparams=hp,
-                                   active=active, val_data=val_data)
-        figures = jax.device_get(figures)
-        fetched = {}
+    def _put(self, tree):
+        if self.sharding is not None:
+            return jax.device_put(tree, self.sharding)
+        return jax.device_put(tree)
 
-        def host_state(g, j, held=state):
-            if "all" not in fetched:
-                fetched["all"] = jax.device_get((held.params, held.model_state))
-            return jax.tree_util.tree_map(lambda a: a[g, j], fetched["all"])
+    def _lay(self, per_run, per_group=False):
+        """A per-run (or per-group) host value laid out for the program."""
+        if self.single:
+            return per_run(self.runs[0])
+        if per_group:
+            return stack([per_run(m[0]) for m in self.members])
+        return _stack_state([_stack_state([per_run(r) for r in m]) for m in self.members])
 
-        for g, m in enumerate(members):
-            for j, r in enumerate(m):
-                if active[g, j]:
-                    mine = {name: value[g, j] for name, value in figures.items()}
-                    active[g, j] = r.active = r.end_epoch(
-                        mine, lambda g=g, j=j: host_state(g, j))
-    host = jax.device_get(state)
-    out = [None] * len(runs)
-    for g, group in enumerate(groups):
-        for j, i in enumerate(group):
-            out[i] = TrainState(*(jax.tree_util.tree_map(lambda a: a[g, j], part)
-                                  for part in host))
-    return out
+    def _at(self, tree, g, j):
+        return tree if self.single else jax.tree_util.tree_map(lambda a: a[g, j], tree)
+
+    def train(self, interrupt):
+        runs, members, dtype = self.runs, self.members, self.dtype
+        data = self._put(self._lay(lambda r: r.data, per_group=True))
+        val_data = None if runs[0].val_data is None else self._put(
+            self._lay(lambda r: r.val_data, per_group=True))
+        rates = self._rates()
+        hp = self._put(self._lay(lambda r: {k: np.asarray(v, dtype)
+                                            for k, v in r.hparams.items()}))
+        state = self._put(self._lay(lambda r: r.state))
+        active = np.ones((len(members), len(members[0])), bool)
+        orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx])
+                           for m in members])
+        call = self._executable(state, data, orders, hp, active, val_data)
+        while active.any() and not interrupt.requested:
+            new_rates = self._rates()
+            if not np.array_equal(new_rates, rates):
+                rates = new_rates
+                hp = dict(hp, learning_rate=self._put(rates[0, 0] if self.single else rates))
+            for g, m in enumerate(members):
+                # every active member draws (its stream stays its own); the draws agree
+                drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
+                if drawn:
+                    orders[g] = drawn[0]
+            state, figures = call(state, data, orders, hp, active, val_data)
+            figures = jax.device_get(figures)
+            fetched = {}
+
+            def host_state(g, j, held=state):
+                if "all" not in fetched:
+                    fetched["all"] = jax.device_get((held.params, held.model_state))
+                return self._at(fetched["all"], g, j)
+
+            for g, m in enumerate(members):
+                for j, r in enumerate(m):
+                    if active[g, j]:
+                        mine = self._at(figures, g, j)
+                        active[g, j] = r.active = r.end_epoch(
+                            mine, lambda g=g, j=j: host_state(g, j))
+        if self.single:
+            return [state]
+        host = jax.device_get(state)
+        out = [None] * len(runs)
+        for g, group in enumerate(self.groups):
+            for j, i in enumerate(group):
+                out[i] = TrainState(*(self._at(part, g, j) for part in host))
+        return out
+
+    def _rates(self):
+        return np.array([[r.est._lr_schedule.learning_rate for r in m] for m in self.members],
+                        self.dtype)
+
+    def _executable(self, state, data, orders, hp, active, val_data):
+        """The compiled epoch, resolved once (shapes are fixed for the whole training), as
+        ``call(state, data, orders, hparams, active, val_data)``."""
+        spec = self.runs[0].spec
+        if self.single:
+            run_epoch = _programs.train_epoch.executable(
+                state=state, data=data, order=orders[0], hparams=hp, spec=spec,
+                val_data=val_data)
+
+            def call(state, data, orders, hp, active, val_data):
+                return run_epoch(state=state, data=data, order=orders[0], hparams=hp,
+                                 val_data=val_data)
+
+            return call
+        run_epoch = _programs.train_epoch_stack.executable(
+            state=state, data=data, order=orders, hparams=hp, active=active, spec=spec,
+            val_data=val_data)
+
+        def call(state, data, orders, hp, active, val_data):
+            return run_epoch(state=state, data=data, order=orders, hparams=hp, active=active,
+                             val_data=val_data)
+
+        return call

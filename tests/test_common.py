@@ -20,10 +20,10 @@ from skmlp.ensemble import MLPEnsembleClassifier, MLPEnsembleRegressor
     MLPRegressor(loss="huber", activation="selu", solver="rmsprop", penalty="l1"),
     MLPRegressor(loss="absolute_error", activation="silu", solver="adagrad",
                  learning_rate_init=0.05),
-    # three members (not ten) keep CI's time; bootstrap is off: its draws depend on the number
+    # two members (not ten) keep CI's time; bootstrap is off: its draws depend on the number
     # of rows, so weighted and repeated rows cannot agree (as for scikit-learn's Bagging)
-    MLPEnsembleClassifier(n_estimators=3),
-    MLPEnsembleRegressor(n_estimators=3),
+    MLPEnsembleClassifier(n_estimators=2),
+    MLPEnsembleRegressor(n_estimators=2),
 ])
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
