@@ -10,7 +10,6 @@ instead of training again. Any fit not in the registry trains as usual.
 """
 
 import contextlib
-import copy
 import time
 from collections import defaultdict
 
@@ -64,10 +63,11 @@ def take_prefitted(est, X, y, sample_weight):
         return False
     for entries in reversed(_registries):
         if key in entries:
-            result = entries[key]
+            # handed over once (no copy): a second identical fit misses and trains as usual
+            result = entries.pop(key)
             if isinstance(result, BaseException):
                 raise result
-            vars(est).update(copy.deepcopy(vars(result)))
+            vars(est).update(vars(result))
             return True
     return False
 
