@@ -118,8 +118,8 @@ def main():
     sparse_recommender()
     grid_search()
     print("\ncold: the first fit of a network shape on this machine, which compiles its "
-          "program;\nwarm: the compile cache (~/.cache/skmlp) served it, as it will for every "
-          "later process.")
+          "program;\nwarm: the program was compiled already (in this process, or in the "
+          "compile cache,\n~/.cache/skmlp, that serves every later process).")
     print("skmlp trains float64 data in float64 by default and then reproduces "
           "scikit-learn's fit;\ncompute_dtype='float32' trades that for speed.")
 
