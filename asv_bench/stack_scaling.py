@@ -11,7 +11,6 @@ import sys
 import time
 import warnings
 
-import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 

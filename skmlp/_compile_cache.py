@@ -159,8 +159,10 @@ def _machine_fingerprint(device):
         pass
     import jaxlib
 
+    # the local device count decides how a model stack is sharded
     return "|".join([source_fingerprint(), jax.__version__, jaxlib.__version__,
                      platform.machine(), device.platform, device.device_kind, str(device.id),
+                     str(jax.local_device_count()),
                      hashlib.sha256(cpu_flags.encode()).hexdigest()[:16]])
 
 
