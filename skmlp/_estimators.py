@@ -90,9 +90,6 @@ NUMPY_ACTIVATIONS = {
 }
 
 
-_NON_FINITE_MESSAGE = _training.NON_FINITE_MESSAGE
-
-
 def _restore_on_error(method):
     """A failed or interrupted fit or partial_fit leaves the estimator exactly as it was.
 
@@ -443,7 +440,7 @@ class _BaseMLP(BaseEstimator):
             value_and_grad, params, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
             extra_options=_get_additional_lbfgs_options_dict("iprint", iprint))
         if new_params is None:  # nothing finite learned: fail, and restore
-            raise ValueError(_NON_FINITE_MESSAGE)
+            raise ValueError(_training.NON_FINITE_MESSAGE)
         if loss != result.fun:
             warnings.warn(f"The training loss became {result.fun} in L-BFGS; the finite "
                           f"parameters of lowest loss ({loss:.6g}) were kept. Scale the inputs "
@@ -530,7 +527,8 @@ class _BaseMLP(BaseEstimator):
         key = None
         if spec.net.dropout:  # drawn only when needed: the default path keeps scikit-learn's draws
             # threefry: its bits do not change under vmap, so a stacked model draws its own masks
-            key = jax.random.key(random_state.randint(np.iinfo(np.int32).max), impl="threefry2x32")
+            seed = random_state.randint(np.iinfo(np.int32).max)
+            key = jax.random.key(seed, impl="threefry2x32")
         best = self._best_params
         if early_stopping and best is None:
             best = (params, model_state)
