@@ -57,7 +57,8 @@ def _synthetic():
 
 
 def _mnist():
-    from skmlp.datasets import load_idx_dataset
+    sys.path.insert(0, HERE)
+    from benchmarks.datafiles import load_idx_dataset
 
     X_train, y_train, X_test, y_test = load_idx_dataset("mnist")
     return X_train.astype(np.float64), y_train, X_test.astype(np.float64), y_test
@@ -148,17 +149,23 @@ def run_case(case, library, dtype):
         est.fit(X, y)
         fit = time.perf_counter() - start
         return {"fit_s": fit, "score": est.score(X_test, y_test), "epochs": est.n_iter_}
-    if case == "grid":
+    if case in ("grid", "grid_synth"):
         from sklearn.datasets import load_digits
         from sklearn.model_selection import GridSearchCV
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
-        X, y = load_digits(return_X_y=True)
+        if case == "grid":
+            X, y = load_digits(return_X_y=True)
+            sizes, epochs = (64,), 50
+        else:  # the synthetic problem's 15000 training rows
+            X, y, _, _ = _synthetic()
+            sizes, epochs = (100, 100), 30
         grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
                 "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
         pipe = make_pipeline(StandardScaler(), _estimator(
-            library, dtype, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, **fixed))
+            library, dtype, hidden_layer_sizes=sizes, max_iter=epochs, n_iter_no_change=epochs,
+            **fixed))
         if library == "skmlp-stacked":
             from skmlp.model_selection import GridSearchCV as StackedGridSearchCV
             search = StackedGridSearchCV(pipe, grid, cv=5)
@@ -267,24 +274,23 @@ def _adult_available():
 
 
 def _mnist_available():
-    try:
-        from skmlp.datasets import data_dir
-        return (data_dir() / "mnist" / "train-images-idx3-ubyte.gz").exists()
-    except ImportError:
-        return False
+    sys.path.insert(0, HERE)
+    from benchmarks.datafiles import data_dir
+
+    return (data_dir() / "mnist" / "train-images-idx3-ubyte.gz").exists()
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, small cases only")
-    parser.add_argument("--cases", default="digits,synthetic,grid,ensemble,predict,mnist,"
+    parser.add_argument("--cases", default="digits,synthetic,grid,grid_synth,ensemble,predict,mnist,"
                                            "ml_lbfgs,ml_adam,ml_dummies,adult")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     cases = args.cases.split(",")
     if args.quick:
-        cases = [c for c in cases if c != "mnist"]
+        cases = [c for c in cases if c not in ("mnist", "grid_synth")]
     warm_dir = tempfile.mkdtemp(prefix="skmlp-warm-")
     sk = ("sklearn", "-", "-")
     rows = []
@@ -310,6 +316,8 @@ def main(argv=None):
             variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm"),
                         ("skmlp-stacked", "auto", "cold"), ("sklearn-jobs2", "-", "-"),
                         ("skmlp", "auto", "warm")]
+        elif case == "grid_synth":
+            variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm")]
         elif case == "ensemble":
             variants = [("skmlp", "auto", "warm"), ("skmlp", "float32", "warm")]
         elif case in SPARSE_CASES:  # the default first: what a user gets
@@ -355,9 +363,10 @@ def main(argv=None):
                      "grid": ("GridSearchCV 9x5 digits (64,) 50 ep, " + (
                          "skmlp's stacked search" if variant[0] == "skmlp-stacked" else
                          "skmlp in scikit-learn's search")),
+                     "grid_synth": "GridSearchCV 9x5 synthetic 15000x100 (100,100) 30 ep",
                      "mnist": "MNIST 60000x784 (500,500) per epoch"}[case]
             extra = ""
-            if case == "grid":
+            if case in ("grid", "grid_synth"):
                 extra = f"{int(res[variant]['compiles'])} compile(s) in 46 fits"
             if case == "mnist":
                 rate = gemm_rate()

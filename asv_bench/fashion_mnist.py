@@ -14,8 +14,8 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SklearnMLP
 
+from benchmarks.datafiles import load_idx_dataset
 from skmlp import MLPClassifier
-from skmlp.datasets import load_idx_dataset
 
 SIZES = (512, 256)
 

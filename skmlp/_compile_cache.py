@@ -46,7 +46,7 @@ _TAG_BYTES = 32
 _ENTRY_SUFFIX = ".xla"
 
 _settings = {"enabled": None, "directory": None, "max_size": None}
-_refused = set()  # directories already warned about in this process
+_refused: set = set()  # directories already warned about in this process
 
 
 def set_compile_cache(enabled=None, directory=None, max_size=None):

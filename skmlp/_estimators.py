@@ -9,35 +9,39 @@ import functools
 import signal
 import threading
 import warnings
+from collections.abc import Sequence
 from numbers import Integral, Real
+from typing import Any, Literal, Self
 
 import jax
 import numpy as np
 import optax
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, is_classifier
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state, column_or_1d
-from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.extmath import safe_sparse_dot
-from sklearn.utils.fixes import _get_additional_lbfgs_options_dict
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import _check_partial_fit_first_call, type_of_target, unique_labels
-from sklearn.utils.optimize import _check_optimize_result
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _programs, _training
-from ._core import lbfgs, network
+from ._core import lbfgs, network, optim
 from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import BN_EPSILON, NetSpec
 from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec, TrainState
 from ._data import (bucket, choose_layout, device_arrays, hparams_to_device, n_padded_rows,
                     padded_arrays)
+from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, Interval, Options,
+                              StrOptions, _check_optimize_result, _check_partial_fit_first_call,
+                              _check_sample_weight, _fit_context, callback_context,
+                              lbfgs_print_options)
 from ._stopping import LearningRateSchedule
+from ._typing import ArrayLike, Callback, MatrixLike, RandomState, Solver
 
 _BUILTIN_SOLVERS = {"lbfgs", *STOCHASTIC_SOLVERS}
 _WEIGHT_INITS = {"auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
@@ -150,6 +154,28 @@ class _DeferredInterrupt:
         return False
 
 
+class ModelSummary(str):
+    """The text of ``summary()``: a ``str`` that shows itself, not its quoted repr, when a
+    REPL or notebook echoes it."""
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle):  # IPython's plain-text display
+        printer.text(str(self))
+
+    def _repr_html_(self):
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def _end_callbacks(est, skl_ctx, X, y):
+    """End a fit's root ``sklearn.callback`` task: ``est`` is fitted, nothing to rebuild."""
+    if skl_ctx is not None:
+        skl_ctx.call_on_fit_task_end(estimator=est, X=X, y=y, reconstruction_attributes={})
+
+
 def _is_optax(solver):
     return isinstance(solver, optax.GradientTransformation)
 
@@ -165,7 +191,7 @@ def _per_layer(value, n_hidden, name):
     return value
 
 
-class _BaseMLP(BaseEstimator):
+class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     """Shared implementation of MLPClassifier and MLPRegressor."""
 
     _parameter_constraints: dict = {
@@ -261,7 +287,8 @@ class _BaseMLP(BaseEstimator):
         activations = _per_layer(self.activation, n_hidden, "activation")
         for a in activations:
             if a not in HIDDEN_ACTIVATIONS:
-                raise ValueError(f"Unknown activation {a!r}; choose from {sorted(HIDDEN_ACTIVATIONS)}.")
+                raise ValueError(f"Unknown activation {a!r}; choose from "
+                                 f"{sorted(HIDDEN_ACTIVATIONS)}.")
         rates = self._dropout_rates(n_hidden)
         return NetSpec(activations=activations, out_activation=self.out_activation_,
                        batch_norm=bool(self.batch_norm), dropout=any(r > 0 for r in rates))
@@ -362,18 +389,25 @@ class _BaseMLP(BaseEstimator):
                            "bn_var": [np.asarray(v, dtype) for v in self.batch_norm_vars_]}
         return params, model_state
 
-    def _set_params_from_tree(self, params, model_state, dtype):
-        """Fitted state is NumPy: writable arrays in the dtype of X."""
+    @staticmethod
+    def _fitted_arrays(params, model_state, dtype):
+        """The fitted-attribute arrays of a training state: writable NumPy arrays in the
+        dtype of X."""
         def conv(arrays):
             return [np.array(a, dtype=dtype) for a in arrays]
 
-        self.coefs_ = conv(params["coefs"])
-        self.intercepts_ = conv(params["intercepts"])
+        attrs = {"coefs_": conv(params["coefs"]), "intercepts_": conv(params["intercepts"])}
         if "bn_scale" in params:
-            self.batch_norm_scales_ = conv(params["bn_scale"])
-            self.batch_norm_shifts_ = conv(params["bn_shift"])
-            self.batch_norm_means_ = conv(model_state["bn_mean"])
-            self.batch_norm_vars_ = conv(model_state["bn_var"])
+            attrs.update(batch_norm_scales_=conv(params["bn_scale"]),
+                         batch_norm_shifts_=conv(params["bn_shift"]),
+                         batch_norm_means_=conv(model_state["bn_mean"]),
+                         batch_norm_vars_=conv(model_state["bn_var"]))
+        return attrs
+
+    def _set_params_from_tree(self, params, model_state, dtype):
+        """Fitted state is NumPy: writable arrays in the dtype of X."""
+        for name, value in self._fitted_arrays(params, model_state, dtype).items():
+            setattr(self, name, value)
 
     def _fit(self, X, y, sample_weight=None, incremental=False, plan=False):
         """Fit; with ``plan=True`` (a stochastic, non-incremental fit only) stop before the
@@ -397,30 +431,45 @@ class _BaseMLP(BaseEstimator):
                     "last fit. Set warm_start=False to start afresh.")
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        self._check_custom_solver()
+        # scikit-learn's callbacks (sklearn.callback): one subtask per epoch, or none for
+        # L-BFGS, whose iterations run inside scipy.
+        skl_ctx = callback_context(
+            self, (1 if incremental else self.max_iter) if self._is_stochastic() else 0)
+        if skl_ctx is not None:
+            skl_ctx.call_on_fit_task_begin(
+                estimator=self, X=X, y=y_raw,
+                metadata=None if sample_weight is None else {"sample_weight": sample_weight})
 
         # One RandomState drawn in scikit-learn's order (initial weights, validation split,
         # epoch shuffles), so a seed starts and shuffles as scikit-learn's MLP does.
         random_state = check_random_state(self.random_state)
-        self._train_dtype = self._resolve_compute_dtype(X)
+        # a name, not an np.dtype: a fitted model holds only plain values and arrays (skops)
+        self._train_dtype = self._resolve_compute_dtype(X).name
         X, layout = choose_layout(X, self.input_layout)
         _per_layer(self.activation, len(hidden_sizes), "activation")
         self._dropout_rates(len(hidden_sizes))  # per-layer settings, before any weight is drawn
-        with jax.enable_x64(self._train_dtype == np.float64):
+        with jax.enable_x64(self._train_dtype == "float64"), \
+                _programs.report_compiles(bool(self.verbose)):
             if first_pass:
                 self._initialize(y, layer_units, X.dtype, random_state)
             self.input_layout_ = layout
             if plan:
-                return self._prepare_stochastic(X, y, sample_weight, random_state, False,
-                                                layout)
+                run = self._prepare_stochastic(X, y, sample_weight, random_state, False,
+                                               layout)
+                run.watch(skl_ctx, X, y_raw)
+                return run
             if self._is_stochastic():
-                self._fit_stochastic(X, y, sample_weight, random_state, incremental, layout)
+                self._fit_stochastic(X, y, sample_weight, random_state, incremental, layout,
+                                     (skl_ctx, X, y_raw))
             else:
                 self._fit_lbfgs(X, y, sample_weight, layout)
+                _end_callbacks(self, skl_ctx, X, y_raw)
         return self
 
     def _fit_lbfgs(self, X, y, sample_weight, layout):
         n_hidden = len(self.coefs_) - 1
-        dtype = self._train_dtype
+        dtype = np.dtype(self._train_dtype)
         n_samples = X.shape[0]
         if layout == "sparse" and not self.batch_norm:  # see full_batch_value_and_grad
             chunk = min(_LBFGS_SPARSE_CHUNK, n_samples)
@@ -438,7 +487,7 @@ class _BaseMLP(BaseEstimator):
         iprint = 1 if self.verbose is True or self.verbose >= 1 else -1
         new_params, loss, result = lbfgs.minimize(
             value_and_grad, params, max_iter=self.max_iter, max_fun=self.max_fun, tol=self.tol,
-            extra_options=_get_additional_lbfgs_options_dict("iprint", iprint))
+            extra_options=lbfgs_print_options(iprint))
         if new_params is None:  # nothing finite learned: fail, and restore
             raise ValueError(_training.NON_FINITE_MESSAGE)
         if loss != result.fun:
@@ -478,8 +527,10 @@ class _BaseMLP(BaseEstimator):
                              "or the size of your dataset.")
         return X_train, y_train, sw_train, X_val, y_val, sw_val
 
-    def _fit_stochastic(self, X, y, sample_weight, random_state, incremental, layout):
+    def _fit_stochastic(self, X, y, sample_weight, random_state, incremental, layout,
+                        watched=(None, None, None)):
         run = self._prepare_stochastic(X, y, sample_weight, random_state, incremental, layout)
+        run.watch(*watched)
         with _DeferredInterrupt() as interrupt:
             (state,) = _training.train([run], interrupt)
         self._finish_stochastic(run, state, interrupt.requested)
@@ -488,7 +539,7 @@ class _BaseMLP(BaseEstimator):
         """Everything a stochastic fit needs before its first epoch, as a ``_training.Run``:
         the validation split, padded host arrays, the initial training state and schedule."""
         n_hidden = len(self.coefs_) - 1
-        dtype = self._train_dtype
+        dtype = np.dtype(self._train_dtype)
         early_stopping = self.early_stopping
         if early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = self._validation_split(
@@ -508,20 +559,27 @@ class _BaseMLP(BaseEstimator):
 
         spec = self._train_spec(n_hidden, batch_size)
         params, model_state = self._param_tree(dtype)
-        if not incremental or not hasattr(self, "_optimizer_state"):
+        def init_opt_state(params, compiled=True):
+            if spec.optimizer is not None:
+                return spec.optimizer.tx.init(params)
+            if not compiled:  # traced, for its structure only
+                return optim.init_opt_state(spec.solver, params, spec.nesterov)
+            return _programs.init_opt_state(params=params, solver=spec.solver,
+                                            nesterov=spec.nesterov)
+
+        # The optimizer state is kept as a plain list of arrays (no optax types in a fitted
+        # model, so skops can load it without trusting them); the structure is rebuilt here.
+        saved = getattr(self, "_optimizer_state", None) if incremental else None
+        structure = None if saved is None else jax.tree_util.tree_structure(
+            jax.eval_shape(functools.partial(init_opt_state, compiled=False), params))
+        if saved is None or len(saved) != structure.num_leaves:
             self._lr_schedule = LearningRateSchedule(
                 self.learning_rate, self.learning_rate_init, self.power_t, self.max_iter,
                 self.warmup_epochs)
-            if spec.optimizer is not None:
-                opt_state = spec.optimizer.tx.init(params)
-            else:
-                opt_state = _programs.init_opt_state(params=params, solver=spec.solver,
-                                                     nesterov=spec.nesterov)
-            opt_state = jax.device_get(opt_state)
+            opt_state = jax.device_get(init_opt_state(params))
         else:
-            opt_state = jax.tree_util.tree_map(
-                lambda a: a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a,
-                self._optimizer_state)
+            opt_state = jax.tree_util.tree_unflatten(structure, [
+                a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a for a in saved])
         n_rows = n_padded_rows(n_samples, batch_size)
         data = padded_arrays(X, y, sample_weight, n_rows, dtype, layout)
         key = None
@@ -548,13 +606,46 @@ class _BaseMLP(BaseEstimator):
             raise run.error
         if interrupted:
             warnings.warn("Training interrupted by user.")
-        self._optimizer_state = jax.device_get(state.opt_state)
+        self._optimizer_state = [np.asarray(a) for a in
+                                 jax.tree_util.tree_leaves(jax.device_get(state.opt_state))]
         params, model_state = state.params, state.model_state
         if run.val_data is not None:
             self._best_params = run.best
             params, model_state = run.best
         self._set_params_from_tree(jax.device_get(params), jax.device_get(model_state),
                                    run.out_dtype)
+        _end_callbacks(self, run.skl_ctx, run.fit_X, run.fit_y)
+
+    def _replay_callbacks(self, X, y, sample_weight):
+        """Report a fit that a model stack already trained to scikit-learn's callbacks (a
+        search propagates them only now): its epochs, then the fitted model."""
+        skl_ctx = callback_context(self, self.n_iter_)
+        if skl_ctx is None:
+            return
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        skl_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+        for _ in range(self.n_iter_):
+            epoch = skl_ctx.subcontext(task_name="epoch")
+            epoch.call_on_fit_task_begin(estimator=self, X=X, y=y)
+            epoch.call_on_fit_task_end(estimator=self, X=X, y=y)
+        _end_callbacks(self, skl_ctx, X, y)
+
+    def _check_custom_solver(self):
+        """An optax transformation brings its own learning rate: skmlp's schedule cannot
+        reach inside it, so asking for one is an error rather than a silent no-op."""
+        if not _is_optax(self.solver):
+            return
+        asked = []
+        if self.learning_rate != "constant":
+            asked.append(f"learning_rate={self.learning_rate!r}")
+        if self.warmup_epochs:
+            asked.append(f"warmup_epochs={self.warmup_epochs}")
+        if asked:
+            raise ValueError(
+                f"{' and '.join(asked)} cannot be applied to a custom optax solver, which "
+                f"sets its own learning rate. Build the schedule into the transformation "
+                f"instead, e.g. optax.adam(optax.schedules.warmup_cosine_decay_schedule(...)),"
+                f" or use a built-in solver name such as solver='adam'.")
 
     def _callback_list(self):
         cb = self.callbacks
@@ -568,7 +659,9 @@ class _BaseMLP(BaseEstimator):
         ``host_state`` is this epoch's ``(params, model_state)`` as host arrays."""
         params, model_state = host_state
         self._set_params_from_tree(params, model_state, self.coefs_[0].dtype)
-        figures = {"epoch": self.n_iter_, "loss": self.loss_, "learning_rate": lr}
+        # A custom optax solver applies its own rate, which skmlp cannot see.
+        figures = {"epoch": self.n_iter_, "loss": self.loss_,
+                   "learning_rate": None if _is_optax(self.solver) else lr}
         if "val_score" in metrics:
             figures["validation_score"] = float(metrics["val_score"])
             figures["validation_loss"] = float(metrics["val_loss"])
@@ -582,7 +675,8 @@ class _BaseMLP(BaseEstimator):
 
     @_fit_context(prefer_skip_nested_validation=True)
     @_restore_on_error
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+            ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -602,6 +696,7 @@ class _BaseMLP(BaseEstimator):
         from .model_selection._stacked import take_prefitted
 
         if take_prefitted(self, X, y, sample_weight):  # trained already, in a model stack
+            self._replay_callbacks(X, y, sample_weight)
             return self
         return self._fit(X, y, sample_weight=sample_weight, incremental=False)
 
@@ -631,36 +726,43 @@ class _BaseMLP(BaseEstimator):
         h += self.intercepts_[-1]
         return NUMPY_ACTIVATIONS[self.out_activation_](h)
 
-    def summary(self):
-        """A text table of the layers: output widths and parameter counts, with the total.
+    def summary(self) -> "ModelSummary":
+        """The layers as a table: output widths and parameter counts, with the totals.
+
+        Trainable parameters are those training updates (weights, biases, batch-norm scales
+        and shifts); non-trainable ones are batch norm's running means and variances, counted
+        apart as Keras's ``model.summary()`` does.
 
         Returns
         -------
-        table : str
-            One row per layer (input, hidden, output) and a total row.
+        table : ModelSummary
+            A ``str`` (one row per layer, then the totals) that displays as the table when
+            echoed in a REPL or notebook.
         """
         check_is_fitted(self)
         n_hidden = self.n_layers_ - 2
         activations = _per_layer(self.activation, n_hidden, "activation")
         rates = _per_layer(self.dropout, n_hidden, "dropout")
-        rows = [("input", "", self.coefs_[0].shape[0], 0)]
+        rows = [("input", "", self.coefs_[0].shape[0], 0, 0)]
         for i in range(self.n_layers_ - 1):
             n_params = self.coefs_[i].size + self.intercepts_[i].size
+            n_fixed = 0
             if i < n_hidden:
                 extra = [activations[i]]
                 if self.batch_norm:
                     n_params += self.batch_norm_scales_[i].size + self.batch_norm_shifts_[i].size
+                    n_fixed = self.batch_norm_means_[i].size + self.batch_norm_vars_[i].size
                     extra.append("batch norm")
                 if rates[i]:
                     extra.append(f"dropout {rates[i]:g}")
                 name, detail = f"hidden {i + 1}", ", ".join(extra)
             else:
                 name, detail = "output", self.out_activation_
-            rows.append((name, detail, self.coefs_[i].shape[1], n_params))
-        total = sum(r[3] for r in rows)
+            rows.append((name, detail, self.coefs_[i].shape[1], n_params + n_fixed, n_fixed))
+        trainable = sum(r[3] - r[4] for r in rows)
+        fixed = sum(r[4] for r in rows)
         table = [("layer", "activation", "width", "parameters")]
-        table += [(n, d, str(w), f"{p:,}") for n, d, w, p in rows]
-        table.append(("total", "", "", f"{total:,}"))
+        table += [(n, d, str(w), f"{p:,}") for n, d, w, p, _ in rows]
         widths = [max(len(r[j]) for r in table) for j in range(4)]
 
         def fmt(r):
@@ -668,8 +770,11 @@ class _BaseMLP(BaseEstimator):
                     f"{r[3]:>{widths[3]}}").rstrip()
 
         rule = "-" * (sum(widths) + 6)
-        lines = [fmt(table[0]), rule, *map(fmt, table[1:-1]), rule, fmt(table[-1])]
-        return "\n".join(lines)
+        lines = [f"{type(self).__name__}", fmt(table[0]), rule, *map(fmt, table[1:]), rule,
+                 f"Total params: {trainable + fixed:,}",
+                 f"Trainable params: {trainable:,}",
+                 f"Non-trainable params: {fixed:,}"]
+        return ModelSummary("\n".join(lines))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -693,7 +798,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     solver : {'lbfgs', 'sgd', 'adam', 'adamw', 'rmsprop', 'adagrad'} or \
 optax.GradientTransformation, default='adam'
         The solver for weight optimization. An optax transformation is used as given (its
-        own learning rate applies; ``learning_rate_init`` is then ignored).
+        own learning rate and schedule apply; ``learning_rate_init`` is then ignored, and
+        ``learning_rate`` other than 'constant' or ``warmup_epochs`` > 0 raise a ValueError:
+        build the schedule into the transformation with ``optax.schedules``).
     alpha : float, default=0.0001
         Strength of the weight penalty (see ``penalty``); for 'adamw' the decoupled weight
         decay instead.
@@ -831,15 +938,43 @@ optax.GradientTransformation, default='adam'
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, solver="adam",
-                 alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 class_weight=None, dropout=0.0, batch_norm=False, penalty="l2", l1_ratio=0.15,
-                 weight_init="auto", warmup_epochs=0, callbacks=None, compute_dtype="auto",
-                 input_layout="auto"):
+    def __init__(
+        self,
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: Solver = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | Literal['auto'] = "auto",
+        learning_rate: Literal['constant', 'invscaling', 'adaptive', 'cosine'] = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: RandomState = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        class_weight: dict[Any, float] | Literal['balanced'] | None = None,
+        dropout: float | Sequence[float] = 0.0,
+        batch_norm: bool = False,
+        penalty: Literal['l2', 'l1', 'elasticnet'] = "l2",
+        l1_ratio: float = 0.15,
+        weight_init: str = "auto",
+        warmup_epochs: int = 0,
+        callbacks: Callback | Sequence[Callback] | None = None,
+        compute_dtype: Literal['auto', 'float32', 'float64'] = "auto",
+        input_layout: Literal['auto', 'sparse', 'dense'] = "auto",
+    ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -889,7 +1024,7 @@ optax.GradientTransformation, default='adam'
         cw = compute_sample_weight(self.class_weight, y_raw)
         return cw if sample_weight is None else cw * sample_weight
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Predict using the multi-layer perceptron classifier.
 
         Parameters
@@ -914,7 +1049,8 @@ optax.GradientTransformation, default='adam'
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     @_restore_on_error
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None,
+                    classes: ArrayLike | None = None) -> Self:
         """Update the model with a single iteration over the given data.
 
         Parameters
@@ -942,7 +1078,7 @@ optax.GradientTransformation, default='adam'
             self._label_binarizer = binarizer
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: MatrixLike) -> np.ndarray:
         """Return the log of probability estimates.
 
         Parameters
@@ -958,7 +1094,7 @@ optax.GradientTransformation, default='adam'
         y_prob = self.predict_proba(X)
         return np.log(y_prob, out=y_prob)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """Probability estimates.
 
         Parameters
@@ -1129,15 +1265,45 @@ optax.GradientTransformation, default='adam'
         "output_activation": [StrOptions({"relu", "softplus", "logistic", "tanh"}), None],
     }
 
-    def __init__(self, loss="squared_error", hidden_layer_sizes=(100,), activation="relu", *,
-                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
-                 learning_rate_init=0.001, power_t=0.5, max_iter=200, shuffle=True,
-                 random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
-                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
-                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10, max_fun=15000,
-                 huber_delta=1.0, output_activation=None, dropout=0.0, batch_norm=False,
-                 penalty="l2", l1_ratio=0.15, weight_init="auto", warmup_epochs=0,
-                 callbacks=None, compute_dtype="auto", input_layout="auto"):
+    def __init__(
+        self,
+        loss: Literal['squared_error', 'poisson', 'huber'] = "squared_error",
+        hidden_layer_sizes: int | Sequence[int] = (100,),
+        activation: str | Sequence[str] = "relu",
+        *,
+        solver: Solver = "adam",
+        alpha: float = 0.0001,
+        batch_size: int | Literal['auto'] = "auto",
+        learning_rate: Literal['constant', 'invscaling', 'adaptive', 'cosine'] = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: RandomState = None,
+        tol: float = 1e-4,
+        verbose: bool | int = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int | float = 10,
+        max_fun: int = 15000,
+        huber_delta: float = 1.0,
+        output_activation: str | None = None,
+        dropout: float | Sequence[float] = 0.0,
+        batch_norm: bool = False,
+        penalty: Literal['l2', 'l1', 'elasticnet'] = "l2",
+        l1_ratio: float = 0.15,
+        weight_init: str = "auto",
+        warmup_epochs: int = 0,
+        callbacks: Callback | Sequence[Callback] | None = None,
+        compute_dtype: Literal['auto', 'float32', 'float64'] = "auto",
+        input_layout: Literal['auto', 'sparse', 'dense'] = "auto",
+    ) -> None:
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
             alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
@@ -1157,7 +1323,7 @@ optax.GradientTransformation, default='adam'
             return self.output_activation
         return "exp" if self.loss == "poisson" else "identity"
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """Predict using the multi-layer perceptron model.
 
         Parameters
@@ -1193,7 +1359,8 @@ optax.GradientTransformation, default='adam'
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
     @_restore_on_error
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+                    ) -> Self:
         """Update the model with a single iteration over the given data.
 
         Parameters

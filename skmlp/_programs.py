@@ -7,14 +7,32 @@ process, then in the per-machine compile cache, and compiled only when both miss
 """
 
 import collections
+import contextlib
+import contextvars
 import functools
 import inspect
+import sys
+import time
 
 import jax
 import numpy as np
 
 from . import _compile_cache
 from ._core import optim, train
+
+
+_REPORT = contextvars.ContextVar("skmlp_report_compiles", default=False)
+
+
+@contextlib.contextmanager
+def report_compiles(enabled=True):
+    """Within this context, say on stdout when a program is compiled or loaded from the
+    compile cache, and how long it took (a verbose fit's first epoch is otherwise silent)."""
+    token = _REPORT.set(bool(enabled))
+    try:
+        yield
+    finally:
+        _REPORT.reset(token)
 
 
 def _default_device():
@@ -117,14 +135,28 @@ class Program:
         use_disk = _compile_cache.compile_cache_enabled() and all(
             getattr(getattr(v, "optimizer", None), "fingerprint", "") is not None
             for v in static.values())
+        report = _REPORT.get()
+        start = time.perf_counter()
         key = _compile_cache.entry_key(self.name, signature, device) if use_disk else None
         compiled = _compile_cache.load(key) if use_disk else None
         if compiled is not None and not _accepts(compiled, dynamic):
             compiled = None  # a valid program for other arguments: rebuilt, never fatal
-        if compiled is None:
-            compiled = self._jit_for(static).lower(**dynamic, **static).compile()
-            if use_disk:
-                _compile_cache.store(key, compiled)
+        if compiled is not None:
+            if report:
+                print(f"Loaded the compiled program {self.name} from the compile cache in "
+                      f"{time.perf_counter() - start:.2f} s")
+            return compiled
+        if report:
+            print(f"Compiling {self.name} for this architecture and device "
+                  f"({getattr(device, 'platform', device)})...", end="", flush=True)
+        compiled = self._jit_for(static).lower(**dynamic, **static).compile()
+        if report:
+            where = (f"; cached in {_compile_cache.compile_cache_dir()}" if use_disk
+                     else "; not cached on disk")
+            print(f" done in {time.perf_counter() - start:.2f} s{where}")
+            sys.stdout.flush()
+        if use_disk:
+            _compile_cache.store(key, compiled)
         return compiled
 
 
@@ -140,7 +172,8 @@ def _accepts(compiled, dynamic):
         return False
     infos = jax.tree_util.tree_leaves(compiled.args_info)
     return len(infos) == len(leaves) and all(
-        tuple(info.shape) == tuple(np.shape(x)) and info.dtype == np.result_type(x)
+        tuple(info.shape) == tuple(np.shape(x))
+        and info.dtype == np.result_type(getattr(x, "dtype", x))
         for info, x in zip(infos, leaves))
 
 

@@ -50,6 +50,29 @@ class Run:
         self.padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
         self.active = True
         self.error = None
+        self.skl_ctx = self.fit_X = self.fit_y = self._epoch_ctx = None
+
+    def watch(self, skl_ctx, X, y):
+        """Report each epoch to scikit-learn's callbacks (``sklearn.callback``) under the
+        fit's root context ``skl_ctx`` (None: nobody is listening), with the fit's X and y."""
+        self.skl_ctx, self.fit_X, self.fit_y = skl_ctx, X, y
+
+    def begin_epoch(self):
+        if self.skl_ctx is not None:
+            self._epoch_ctx = self.skl_ctx.subcontext(task_name="epoch")
+            self._epoch_ctx.call_on_fit_task_begin(estimator=self.est, X=self.fit_X,
+                                                   y=self.fit_y)
+
+    def _end_epoch_callbacks(self, host_state):
+        """True when a ``sklearn.callback`` asks to stop. A callback that wants the model of
+        this epoch (``fitted_estimator``) gets a copy holding this epoch's weights."""
+        epoch_ctx, self._epoch_ctx = self._epoch_ctx, None
+        if epoch_ctx is None:
+            return False
+        est = self.est
+        return epoch_ctx.call_on_fit_task_end(
+            estimator=est, X=self.fit_X, y=self.fit_y,
+            reconstruction_attributes=lambda: est._fitted_arrays(*host_state(), self.out_dtype))
 
     def signature(self):
         """What must agree for runs to share one stack (and one compiled program)."""
@@ -73,6 +96,9 @@ class Run:
         est = self.est
         loss = float(figures["loss"])
         if not np.isfinite(loss):  # the program kept the last finite state
+            if self._epoch_ctx is not None:  # an epoch that learned nothing: no model to show
+                self._epoch_ctx, epoch_ctx = None, self._epoch_ctx
+                epoch_ctx.call_on_fit_task_end(estimator=est, X=self.fit_X, y=self.fit_y)
             if est.n_iter_ == 0:  # nothing finite learned: the fit fails
                 self.error = ValueError(NON_FINITE_MESSAGE)
                 return False
@@ -107,6 +133,8 @@ class Run:
         est._lr_schedule.iteration_ends(est.t_)
 
         if self.callbacks and est._run_callbacks(self.callbacks, host_state(), figures, lr):
+            return False
+        if self._end_epoch_callbacks(host_state):
             return False
         if est._no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if early_stopping else "Training loss"
@@ -162,14 +190,18 @@ def train(runs, interrupt):
 
 def _share_key(run):
     """Runs with equal keys see the same rows in the same order every epoch: the same padded
-    data and validation data, and RandomStates in the same state."""
+    data and validation data, and RandomStates in the same state (computed once per run,
+    before its first epoch)."""
+    if getattr(run, "_share", None) is not None:
+        return run._share
     digest = hashlib.sha1()
     for leaf in jax.tree_util.tree_leaves((run.data, run.val_data)):
         digest.update(np.ascontiguousarray(leaf).view(np.uint8))
     rs = run.random_state.get_state()
     digest.update(rs[1].tobytes())
     digest.update(repr((rs[2:], run.n_samples, bool(run.est.shuffle))).encode())
-    return digest.digest()
+    run._share = digest.digest()
+    return run._share
 
 
 def _groups(runs):
@@ -232,6 +264,9 @@ class _Stack:
                 rates = new_rates
                 hp = dict(hp, learning_rate=self._put(rates[0, 0] if self.single else rates))
             for g, m in enumerate(members):
+                for j, r in enumerate(m):
+                    if active[g, j]:
+                        r.begin_epoch()
                 # every active member draws (its stream stays its own); the draws agree
                 drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
                 if drawn:

@@ -1,18 +1,20 @@
 """Ensembles of skmlp MLPs trained as one model stack."""
 
 from numbers import Integral
+from typing import Self
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context, clone
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import MLPClassifier, MLPRegressor
+from ._sklearn_compat import DocLinkMixin, HasMethods, Interval, _fit_context
+from ._typing import ArrayLike, MatrixLike
 from .model_selection._stacked import fit_stacked, stackable
 
 
-class _BaseMLPEnsemble(BaseEstimator):
+class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "estimator": [HasMethods(["fit", "predict"]), None],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
@@ -43,7 +45,8 @@ class _BaseMLPEnsemble(BaseEstimator):
         return members
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+            ) -> Self:
         """Fit ``n_estimators`` members, as one model stack when their solver allows it.
 
         Parameters
@@ -142,7 +145,7 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
         check_is_fitted(self)
         return self.estimators_[0].classes_
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: MatrixLike) -> np.ndarray:
         """The members' mean class probabilities.
 
         Parameters
@@ -157,7 +160,7 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
         """
         return self._mean_prediction("predict_proba", X)
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """The class of highest mean probability (for multilabel targets, each label whose
         mean probability exceeds one half).
 
@@ -223,7 +226,7 @@ class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
     def _default(self):
         return MLPRegressor()
 
-    def predict(self, X):
+    def predict(self, X: MatrixLike) -> np.ndarray:
         """The members' mean prediction.
 
         Parameters

@@ -391,8 +391,29 @@ def test_summary_total_equals_parameter_count(kw, digits):
                X, y)
     text = clf.summary()
     n_params = sum(a.size for a in clf.coefs_ + clf.intercepts_)
+    n_fixed = 0
     if kw.get("batch_norm"):
         n_params += sum(a.size for a in clf.batch_norm_scales_ + clf.batch_norm_shifts_)
-    total = int(re.search(r"^total\s+([\d,]+)$", text, re.M).group(1).replace(",", ""))
-    assert total == n_params
+        n_fixed = sum(a.size for a in clf.batch_norm_means_ + clf.batch_norm_vars_)
+
+    def count(label):
+        return int(re.search(rf"^{label} params: ([\d,]+)$", text, re.M).group(1)
+                   .replace(",", ""))
+
+    assert count("Trainable") == n_params
+    assert count("Non-trainable") == n_fixed
+    assert count("Total") == n_params + n_fixed
+    layer_rows = re.findall(r"^(?:input|hidden \d|output)\s.*?([\d,]+)$", text, re.M)
+    assert sum(int(n.replace(",", "")) for n in layer_rows) == n_params + n_fixed
     assert "hidden 2" in text and "softmax" in text
+
+
+def test_summary_displays_as_the_table(digits):
+    """Echoed in a REPL (repr) or a notebook (HTML, IPython's pretty printer), the summary
+    shows its lines, not a quoted string with escaped newlines."""
+    X, y = digits
+    text = _fit(MLPClassifier(hidden_layer_sizes=(5,), max_iter=1, random_state=0), X, y
+                ).summary()
+    assert isinstance(text, str)
+    assert repr(text) == str(text) and "\\n" not in repr(text)
+    assert text._repr_html_().startswith("<pre>") and "Total params" in text._repr_html_()

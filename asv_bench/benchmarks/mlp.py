@@ -102,7 +102,7 @@ class MNIST(_Suite):
     dataset = "mnist"
 
     def setup_cache_data(self):
-        from skmlp.datasets import load_idx_dataset
+        from .datafiles import load_idx_dataset
 
         X_train, y_train, X_test, y_test = _shared(load_idx_dataset, self.dataset)
         return X_train.astype(np.float64), X_test.astype(np.float64), y_train, y_test
@@ -121,7 +121,7 @@ class CaliforniaHousing(_Suite):
     model_params = {"hidden_layer_sizes": (100, 100), "max_iter": 50, "n_iter_no_change": 50}
 
     def setup_cache_data(self):
-        from skmlp.datasets import load_california_housing
+        from .datafiles import load_california_housing
 
         X, y = _shared(load_california_housing)
         return _scaled_split(X, y, test_size=0.2)

@@ -6,9 +6,7 @@ popularity skew), target ``rating >= 4``.
 ``adult_onehot`` reads the Adult census files from ``$SKMLP_DATA`` (default ``../shared/data``).
 """
 
-import os
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
@@ -47,8 +45,9 @@ def movielens_like(kind="csr"):
 
 
 def _data_dir():
-    default = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return Path(os.environ.get("SKMLP_DATA", default))
+    from .datafiles import data_dir
+
+    return data_dir()
 
 
 def adult_onehot():

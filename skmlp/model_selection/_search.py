@@ -7,12 +7,12 @@ from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
 from sklearn.model_selection import ParameterGrid, ParameterSampler
 from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing
 
+from .._sklearn_compat import DocLinkMixin, _safe_indexing
 from ._stacked import fit_key, fit_stacked, registry, stackable
 
 
-class _StackedSearchMixin:
+class _StackedSearchMixin(DocLinkMixin):
     """Trains every stackable candidate x fold fit in model stacks before scikit-learn's own
     search loop runs; that loop then finds each fit done (see ``_stacked``), so scoring,
     ``cv_results_``, ``refit``, ``error_score`` and everything else are scikit-learn's."""
@@ -88,9 +88,19 @@ class _StackedSearchMixin:
         fits = self._fold_fits(candidates)
         keys = [fit_key(mlp, X, y, w) for _, mlp, X, y, w in fits]  # before fitting
         results, seconds = fit_stacked([f[1:] for f in fits])
+        curves = {}
         for (where, *_), key, result, sec in zip(fits, keys, results, seconds):
             self._stack_registry[key] = result
             self._stack_seconds[where] = sec
+            if not isinstance(result, BaseException):
+                curves.setdefault(where[0], {})[where[1]] = (
+                    list(result.loss_curve_), list(result.validation_loss_curve_ or []) or None,
+                    list(result.validation_scores_ or []) or None)
+        # Per candidate, per fold: (loss, validation loss, validation score) curves, or None
+        # for a candidate scikit-learn's loop fitted (it keeps no estimator).
+        self.loss_curves_ = [
+            [curves[ci][fi] for fi in sorted(curves[ci])] if ci in curves else None
+            for ci in range(len(candidates))]
 
     def _charge_stack_time(self):
         """Each stacked fit's ``fit_time`` is its share of its stack's training time."""
@@ -147,6 +157,11 @@ class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
     cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_,
     n_splits_, refit_time_, multimetric_ :
         As in :class:`sklearn.model_selection.GridSearchCV`.
+    loss_curves_ : list
+        Per candidate (in ``cv_results_`` order), a list with one
+        ``(loss_curve, validation_loss_curve, validation_scores)`` tuple per fold (the last
+        two None without early stopping), or None for a candidate fitted in scikit-learn's
+        loop. :meth:`skmlp.LossCurveDisplay.from_estimator` plots them.
 
     Examples
     --------

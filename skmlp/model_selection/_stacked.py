@@ -18,13 +18,15 @@ import joblib
 import numpy as np
 import optax
 
-from .. import _training
+from .. import _programs, _training
 
 # A stack's host data, parameters and optimizer state stay under this many bytes; a larger
 # group is split into several stacks.
 STACK_MAX_BYTES = 1 << 30
 
-_registries = []
+_registries: list = []
+_CALLBACK_ATTRIBUTES = {"_skl_callbacks", "_parent_callback_ctx", "_callback_fit_ctx",
+                        "_skl_callbacks_to_teardown"}
 
 
 def stackable(est):
@@ -33,7 +35,8 @@ def stackable(est):
 
     return (isinstance(est, _BaseMLP) and est._is_stochastic()
             and not isinstance(est.solver, optax.GradientTransformation)
-            and not est.callbacks and not est.warm_start)
+            and not est.callbacks and not getattr(est, "_skl_callbacks", None)
+            and not est.warm_start)
 
 
 def fit_key(est, X, y, sample_weight):
@@ -67,13 +70,48 @@ def take_prefitted(est, X, y, sample_weight):
             result = entries.pop(key)
             if isinstance(result, BaseException):
                 raise result
-            vars(est).update(vars(result))
+            # The fitted state only: scikit-learn's callbacks and their contexts, which a
+            # search propagates to ``est`` just before this fit, stay ``est``'s own.
+            vars(est).update({k: v for k, v in vars(result).items()
+                              if k not in _CALLBACK_ATTRIBUTES})
             return True
     return False
 
 
 def _nbytes(tree):
     return sum(getattr(x, "nbytes", 0) for x in jax.tree_util.tree_leaves(tree))
+
+
+def _chunks(members):
+    """A program's runs ``(index, run)`` split into stacks of at most ``STACK_MAX_BYTES``.
+
+    Runs that see the same rows in the same order (the candidates of one CV fold) share one
+    copy of the data in a stack, so stacks are cut on those groups' boundaries and cost their
+    groups' data plus each model's state (parameters, gradients and two optimizer moments).
+    Groups of unequal sizes train as independent models, each with its own copy of the data.
+    """
+    by_key = defaultdict(list)
+    for i, run in members:
+        by_key[_training._share_key(run)].append((i, run))
+    groups = list(by_key.values())
+    run = members[0][1]
+    data = _nbytes((run.data, run.val_data))
+    state = 4 * _nbytes(run.state.params)
+    if len({len(g) for g in groups}) != 1:  # independent models
+        groups = [[m] for m in members]
+    per_group = max(1, (STACK_MAX_BYTES - data) // max(state, 1))  # members a stack can hold
+    pieces = [g[start:start + per_group] for g in groups
+              for start in range(0, len(g), per_group)]
+    chunks, current, used = [], [], 0
+    for piece in pieces:
+        cost = data + state * len(piece)
+        if current and (used + cost > STACK_MAX_BYTES or len(piece) != len(current[0])):
+            chunks.append(current)
+            current, used = [], 0
+        current.append(piece)
+        used += cost
+    chunks.append(current)
+    return [[m for piece in chunk for m in piece] for chunk in chunks]
 
 
 def fit_stacked(fits):
@@ -98,14 +136,11 @@ def fit_stacked(fits):
 
     with _DeferredInterrupt() as interrupt:
         for members in groups.values():
-            per_model = _nbytes((members[0][1].data, members[0][1].val_data,
-                                 members[0][1].state)) * 3
-            size = max(1, STACK_MAX_BYTES // max(per_model, 1))
-            for start in range(0, len(members), size):
-                chunk = members[start:start + size]
+            for chunk in _chunks(members):
                 runs = [run for _, run in chunk]
                 began = time.perf_counter()
-                with jax.enable_x64(np.dtype(runs[0].dtype) == np.float64):
+                with jax.enable_x64(np.dtype(runs[0].dtype) == np.float64), \
+                        _programs.report_compiles(any(run.est.verbose for run in runs)):
                     states = _training.train(runs, interrupt)
                     for (i, run), state in zip(chunk, states):
                         try:

@@ -1,0 +1,19 @@
+"""Type aliases of skmlp's public signatures."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, Union
+
+import numpy as np
+import numpy.typing as npt
+
+#: Training or prediction input: an array-like, a scipy sparse matrix or a pandas DataFrame.
+MatrixLike = Union[npt.ArrayLike, Any]
+#: Targets or sample weights.
+ArrayLike = npt.ArrayLike
+#: ``callback(estimator, figures) -> bool | None``, called after each epoch.
+Callback = Callable[[Any, dict[str, Any]], Any]
+RandomState = Union[int, np.random.RandomState, None]
+Float = float
+Solver = Union[Literal["lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad"], Any]
+
+__all__ = ["ArrayLike", "Callback", "Float", "MatrixLike", "RandomState", "Sequence", "Solver"]

@@ -1,0 +1,223 @@
+"""ONNX export of fitted skmlp models, through skl2onnx (``pip install "skmlp[onnx]"``).
+
+Importing this module registers converters for :class:`~skmlp.MLPClassifier` and
+:class:`~skmlp.MLPRegressor` with skl2onnx, so ``skl2onnx.to_onnx`` converts them, alone or
+inside a ``Pipeline``. The graph is the model's inference path:
+
+* every hidden activation (per-layer lists included) and every output activation;
+* batch normalization folded into the weights and biases of the layer before it;
+* no dropout (it acts only while training).
+
+:func:`to_onnx` is ``skl2onnx.to_onnx`` with skmlp's defaults: plain probability tensors
+(no ZipMap) and the input type taken from the sample ``X``. Do not register scikit-learn's own
+MLP converters for skmlp models: they know neither batch norm nor skmlp's activations and give
+wrong probabilities for such models.
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+try:
+    import skl2onnx
+    from skl2onnx.common.data_types import (DoubleTensorType, FloatTensorType, Int64TensorType,
+                                            StringTensorType, guess_numpy_type,
+                                            guess_proto_type)
+    from skl2onnx.common.shape_calculator import calculate_linear_regressor_output_shapes
+    from skl2onnx.proto import onnx_proto
+except ImportError as error:  # pragma: no cover - depends on the optional extra
+    raise ImportError("skmlp.onnx needs skl2onnx: pip install 'skmlp[onnx]' (skl2onnx and "
+                      "onnxruntime).") from error
+
+from ._core.network import BN_EPSILON
+from ._estimators import MLPClassifier, MLPRegressor, _per_layer
+
+#: The lowest ONNX opset the converters emit (``Erf``, for the exact GELU, needs opset 9).
+MIN_OPSET = 9
+
+_SELU_ALPHA, _SELU_GAMMA = 1.6732632423543772, 1.0507009873554805
+
+
+def _folded_layers(est, dtype):
+    """``(W, b, activation)`` per layer, in ``dtype``, with batch norm folded into (W, b):
+    ``((xW + b - mean) / sqrt(var + eps)) * scale + shift = x (W s) + (b - mean) s + shift``."""
+    n_hidden = est.n_layers_ - 2
+    activations = _per_layer(est.activation, n_hidden, "activation")
+    layers = []
+    for i in range(est.n_layers_ - 1):
+        W = np.asarray(est.coefs_[i], np.float64)
+        b = np.asarray(est.intercepts_[i], np.float64)
+        if i < n_hidden and est.batch_norm:
+            s = (np.asarray(est.batch_norm_scales_[i], np.float64)
+                 / np.sqrt(np.asarray(est.batch_norm_vars_[i], np.float64) + BN_EPSILON))
+            W = W * s
+            b = (b - est.batch_norm_means_[i]) * s + est.batch_norm_shifts_[i]
+        activation = activations[i] if i < n_hidden else est.out_activation_
+        layers.append((W.astype(dtype), b.astype(dtype), activation))
+    return layers
+
+
+class _Graph:
+    """A thin helper over skl2onnx's scope and container."""
+
+    def __init__(self, scope, container, proto_dtype, np_dtype):
+        self.scope, self.container = scope, container
+        self.proto_dtype, self.np_dtype = proto_dtype, np_dtype
+
+    def const(self, value, name="c", proto_dtype=None, dtype=None):
+        value = np.asarray(value)
+        if value.dtype.kind not in "OUS":
+            value = value.astype(dtype or self.np_dtype)
+        var = self.scope.get_unique_variable_name(name)
+        if value.dtype.kind in "OU":
+            self.container.add_initializer(var, onnx_proto.TensorProto.STRING, value.shape,
+                                           [str(v).encode() for v in value.ravel()])
+        else:
+            self.container.add_initializer(var, proto_dtype or self.proto_dtype, value.shape,
+                                           value.ravel().tolist())
+        return var
+
+    def node(self, op, inputs, output=None, **attrs):
+        output = output or self.scope.get_unique_variable_name(op.lower())
+        self.container.add_node(op, inputs, output,
+                                name=self.scope.get_unique_operator_name(op), **attrs)
+        return output
+
+    def activation(self, x, name, output=None):
+        if name == "identity":
+            return self.node("Identity", [x], output)
+        simple = {"logistic": "Sigmoid", "tanh": "Tanh", "relu": "Relu", "softplus": "Softplus",
+                  "exp": "Exp"}
+        if name in simple:
+            return self.node(simple[name], [x], output)
+        if name == "leaky_relu":
+            return self.node("LeakyRelu", [x], output, alpha=0.01)
+        if name == "elu":
+            return self.node("Elu", [x], output, alpha=1.0)
+        if name == "selu":
+            return self.node("Selu", [x], output, alpha=_SELU_ALPHA, gamma=_SELU_GAMMA)
+        if name == "softmax":
+            return self.node("Softmax", [x], output, axis=1)
+        if name == "silu":
+            return self.node("Mul", [x, self.node("Sigmoid", [x])], output)
+        if name == "gelu":  # exact: x * (1 + erf(x / sqrt 2)) / 2
+            erf = self.node("Erf", [self.node("Mul", [x, self.const(1 / np.sqrt(2.0))])])
+            half = self.node("Mul", [x, self.const(0.5)])
+            return self.node("Mul", [half, self.node("Add", [erf, self.const(1.0)])], output)
+        raise ValueError(f"skmlp's ONNX export has no conversion of activation {name!r}.")
+
+    def network(self, est, x, output=None):
+        """The forward pass; returns the output activation's tensor (named ``output``)."""
+        layers = _folded_layers(est, self.np_dtype)
+        for i, (W, b, activation) in enumerate(layers):
+            z = self.node("Add", [self.node("MatMul", [x, self.const(W, "coef")]),
+                                  self.const(b, "intercept")])
+            x = self.activation(z, activation, output if i == len(layers) - 1 else None)
+        return x
+
+
+def _graph(scope, operator, container):
+    est = operator.raw_operator
+    check_is_fitted(est)
+    if container.target_opset < MIN_OPSET:
+        raise ValueError(f"skmlp's ONNX export needs target_opset >= {MIN_OPSET}, got "
+                         f"{container.target_opset}.")
+    x_type = operator.inputs[0].type
+    return est, _Graph(scope, container, guess_proto_type(x_type), guess_numpy_type(x_type))
+
+
+def _is_multilabel(est):
+    return est._label_binarizer.y_type_ == "multilabel-indicator"
+
+
+def _convert_classifier(scope, operator, container):
+    est, g = _graph(scope, operator, container)
+    x = operator.inputs[0].full_name
+    label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
+    if _is_multilabel(est):
+        g.network(est, x, proba)
+        g.node("Cast", [g.node("Greater", [proba, g.const(0.5)])], label,
+               to=onnx_proto.TensorProto.INT64)
+        return
+    if est.out_activation_ == "logistic":  # binary: P(class 1) -> [1 - p, p]
+        p = g.network(est, x)
+        g.node("Concat", [g.node("Sub", [g.const(np.ones((1, 1))), p]), p], proba, axis=1)
+    else:
+        g.network(est, x, proba)
+    index = g.node("ArgMax", [proba], axis=1, keepdims=0)
+    classes = est.classes_
+    if classes.dtype.kind in "OUS":
+        g.node("Gather", [g.const(classes.astype(str), "classes"), index], label, axis=0)
+    else:
+        g.node("Gather", [g.const(classes.astype(np.int64), "classes",
+                                  onnx_proto.TensorProto.INT64, np.int64), index], label, axis=0)
+
+
+def _classifier_shapes(operator):
+    est = operator.raw_operator
+    n = operator.inputs[0].get_first_dimension()
+    tensor = DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else (
+        FloatTensorType)
+    if _is_multilabel(est):
+        operator.outputs[0].type = Int64TensorType([n, len(est.classes_)])
+    elif est.classes_.dtype.kind in "OUS":
+        operator.outputs[0].type = StringTensorType([n])
+    else:
+        operator.outputs[0].type = Int64TensorType([n])
+    operator.outputs[1].type = tensor([n, len(est.classes_)])
+
+
+def _convert_regressor(scope, operator, container):
+    est, g = _graph(scope, operator, container)
+    g.network(est, operator.inputs[0].full_name, operator.outputs[0].full_name)
+
+
+def _regressor_shapes(operator):
+    calculate_linear_regressor_output_shapes(operator)
+    n = operator.inputs[0].get_first_dimension()
+    tensor = type(operator.outputs[0].type)
+    operator.outputs[0].type = tensor([n, operator.raw_operator.n_outputs_])
+
+
+def register():
+    """Register skmlp's converters with skl2onnx (done on import of this module)."""
+    skl2onnx.update_registered_converter(
+        MLPClassifier, "SkmlpMLPClassifier", _classifier_shapes, _convert_classifier,
+        options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    skl2onnx.update_registered_converter(
+        MLPRegressor, "SkmlpMLPRegressor", _regressor_shapes, _convert_regressor)
+
+
+def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
+    """Convert a fitted skmlp model (or a ``Pipeline`` holding one) to an ONNX model.
+
+    Parameters
+    ----------
+    model : estimator
+        A fitted ``MLPClassifier``, ``MLPRegressor`` or a ``Pipeline`` ending in one.
+    X : ndarray
+        A sample of inputs: its dtype (float32 or float64) and number of columns set the
+        graph's input type.
+    target_opset : int, default=None
+        The ONNX opset (skl2onnx's default when None; at least ``MIN_OPSET``).
+    options : dict, default=None
+        skl2onnx options; classifiers default to ``{"zipmap": False}`` (probabilities as a
+        plain tensor, as ``predict_proba`` returns them).
+    **kwargs : dict
+        Passed to ``skl2onnx.to_onnx``.
+
+    Returns
+    -------
+    onnx_model : onnx.ModelProto
+        Outputs ``label`` and ``probabilities`` for a classifier, ``variable`` of shape
+        (n_samples, n_outputs) for a regressor.
+    """
+    check_is_fitted(model)
+    if target_opset is not None and target_opset < MIN_OPSET:
+        raise ValueError(f"skmlp's ONNX export needs target_opset >= {MIN_OPSET}, got "
+                         f"{target_opset}.")
+    options = {MLPClassifier: {"zipmap": False}} if options is None else options
+    return skl2onnx.to_onnx(model, np.asarray(X), target_opset=target_opset, options=options,
+                            **kwargs)
+
+
+register()
