@@ -5,8 +5,9 @@ Watching training with LossCurveDisplay
 
 :class:`skmlp.LossCurveDisplay` plots what a fit recorded: the training loss each epoch and,
 with ``early_stopping=True``, the loss and accuracy on the validation set it held out. Here
-three learning rates on the digits dataset: too small learns slowly, too large is noisy, and
-early stopping ends each run when its validation accuracy stops improving.
+three learning rates on the digits dataset: the smallest learns slowly, the largest learns
+fastest but noisily, and early stopping ends each run when its validation accuracy stops
+improving.
 """
 
 # %%
@@ -26,7 +27,7 @@ for model in models:
           f"epochs, best validation accuracy {model.best_validation_score_:.3f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(7, 4))
+fig, ax = plt.subplots(figsize=(9, 4))
 display = LossCurveDisplay.from_estimator(
     models, names=[f"lr={m.learning_rate_init:g}" for m in models], ax=ax)
 display.ax_.set_yscale("log")

@@ -144,8 +144,12 @@ class LossCurveDisplay:
                                        label=f"{prefix}{self.score_name}", **kwargs)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        ax.legend(lines, [line.get_label() for line in lines], loc="best",
-                  fontsize="small" if len(lines) > 4 else None)
+        labels = [line.get_label() for line in lines]
+        if score_ax is None and len(lines) <= 4:
+            ax.legend(lines, labels, loc="best")
+        else:  # beside the axes: inside, it would hide the curves of two y-axes
+            ax.legend(lines, labels, loc="upper left", fontsize="small",
+                      bbox_to_anchor=(1.15 if score_ax is not None else 1.02, 1.0))
         self.ax_, self.score_ax_, self.figure_, self.lines_ = ax, score_ax, ax.figure, lines
         return self
 

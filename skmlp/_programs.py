@@ -173,11 +173,11 @@ def _accepts(compiled, dynamic):
     infos = jax.tree_util.tree_leaves(compiled.args_info)
     return len(infos) == len(leaves) and all(
         tuple(info.shape) == tuple(np.shape(x))
-        and info.dtype == np.result_type(getattr(x, "dtype", x))
+        and info.dtype == (x.dtype if hasattr(x, "dtype") else np.result_type(x))
         for info, x in zip(infos, leaves))
 
 
-def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None):
+def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, n_steps=None):
     """One epoch of G x M models of one architecture: ``train.train_epoch`` vmapped twice.
 
     The outer axis (G) runs over groups with their own data and row order; the inner axis (M)
@@ -186,12 +186,13 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None):
     (G, M, ...); ``data``, ``order`` and ``val_data`` are (G, ...). Sharing makes a step's
     gather one per group and its first layer one wide matrix product instead of M small ones.
     A model whose ``active`` entry is False keeps its state (it has stopped; removing it would
-    change shapes and recompile).
+    change shapes and recompile). ``n_steps`` (when every group has that many minibatches of
+    real rows) lets the members skip padding minibatches outright (see ``train_epoch``).
     """
 
     def group(state, data, order, hparams, val_data):
         def member(state, hparams):
-            return train.train_epoch(state, data, order, hparams, spec, val_data)
+            return train.train_epoch(state, data, order, hparams, spec, val_data, n_steps)
 
         return jax.vmap(member)(state, hparams)
 

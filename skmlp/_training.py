@@ -313,12 +313,16 @@ class _Stack:
                                  val_data=val_data)
 
             return call
+        # Groups with equally many minibatches of real rows (CV folds of one bucket, a
+        # grid's candidates) skip their padding minibatches on a count they share.
+        real = {-(-m[0].n_samples // spec.batch_size) for m in self.members}
+        n_steps = np.int32(real.pop()) if len(real) == 1 else None
         run_epoch = _programs.train_epoch_stack.executable(
             state=state, data=data, order=orders, hparams=hp, active=active, spec=spec,
-            val_data=val_data)
+            val_data=val_data, n_steps=n_steps)
 
         def call(state, data, orders, hp, active, val_data):
             return run_epoch(state=state, data=data, order=orders, hparams=hp, active=active,
-                             val_data=val_data)
+                             val_data=val_data, n_steps=n_steps)
 
         return call

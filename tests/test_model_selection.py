@@ -66,6 +66,22 @@ def test_a_model_in_a_stack_is_the_model_it_would_be_alone(digits, kw):
         _same_model(stacked, alone)
 
 
+@pytest.mark.parametrize("sizes", [(170, 175), (170, 190)],
+                         ids=["equal minibatch counts", "unequal minibatch counts"])
+def test_stacks_skip_padding_minibatches_exactly(digits, sizes):
+    """Rows are padded to a bucket of whole minibatches (9 real minibatches of 20 pad to 10):
+    a stack skips the padding ones on a shared count when every model has as many real
+    minibatches, on each minibatch's contents otherwise; both give the models fitted alone."""
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    fits = [(MLPClassifier(hidden_layer_sizes=(8,), batch_size=20, max_iter=4, alpha=a,
+                           random_state=0), X[:n], y[:n], None)
+            for n in sizes for a in (1e-4, 1e-2)]
+    results, _ = _quiet(fit_stacked, fits)
+    for (est, Xf, yf, _), stacked in zip(fits, results):
+        _same_model(stacked, _quiet(MLPClassifier(**est.get_params()).fit, Xf, yf))
+
+
 def test_models_that_share_data_and_draws_are_the_models_they_would_be_alone(digits):
     """Candidates of one fold with one random_state: the stack shares their rows and order."""
     X, y = digits

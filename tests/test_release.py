@@ -340,3 +340,15 @@ def test_skops_round_trip_without_trusting_optax(solver, digits, tmp_path):
     clf.partial_fit(X, y)
     for a, b in zip(loaded.coefs_, clf.coefs_):
         np.testing.assert_array_equal(a, b)
+
+
+def test_dropout_program_loads_from_the_disk_cache(digits):
+    """A program whose arguments include a PRNG key loads from the compile cache (its key's
+    dtype is not a NumPy dtype)."""
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(5, 3), dropout=0.2, max_iter=1, random_state=0)
+    MLPClassifier(**kw).fit(X, y)
+    _programs.train_epoch.clear()
+    traces = _programs.train_epoch.trace_count
+    MLPClassifier(**kw).fit(X, y)
+    assert _programs.train_epoch.trace_count == traces

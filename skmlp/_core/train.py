@@ -67,19 +67,24 @@ def _train_step(state, batch, hparams, spec):
     return TrainState(params, model_state, opt_state, key), value
 
 
-def train_epoch(state, data, order, hparams, spec, val_data=None):
+def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
     """One pass over the data. Returns the new state and this epoch's figures.
 
     ``data`` is ``(X, Y, w, mask)`` with a number of rows that is a multiple of
     ``spec.batch_size``; X is a dense array or ``SparseRows``. ``order`` is a permutation of
-    the row indices, real rows first. The figures are ``loss``
+    the row indices, real rows first. ``n_steps``, when given, is the number of minibatches
+    holding real rows: the others are skipped on that count instead of on their own
+    contents (under ``vmap``, a predicate that does not depend on the batched data keeps
+    ``lax.cond`` a branch instead of turning it into a select over the whole state, so a
+    model stack's skipped steps cost nothing). The figures are ``loss``
     (scikit-learn's: batch losses weighted by real rows per batch) and, when ``val_data`` is
     given, ``val_score`` and ``val_loss``.
     """
     X, Y, w, mask = data
     batches = order.reshape(w.shape[0] // spec.batch_size, spec.batch_size)
 
-    def step(state, idx):
+    def step(state, xs):
+        i, idx = xs
         batch = (take_rows(X, idx), Y[idx], w[idx], mask[idx])
         n_real = jnp.sum(batch[3])
 
@@ -90,9 +95,10 @@ def train_epoch(state, data, order, hparams, spec, val_data=None):
         def skip(state):
             return state, jnp.zeros((), w.dtype)
 
-        return jax.lax.cond(n_real > 0, run, skip, state)
+        return jax.lax.cond(n_real > 0 if n_steps is None else i < n_steps, run, skip, state)
 
-    new_state, weighted_losses = jax.lax.scan(step, state, batches)
+    steps = jnp.arange(batches.shape[0], dtype=jnp.int32)
+    new_state, weighted_losses = jax.lax.scan(step, state, (steps, batches))
     loss = jnp.sum(weighted_losses) / jnp.sum(mask)
     # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
     # returns the state it started from and a NaN loss: the caller (which donated that state)

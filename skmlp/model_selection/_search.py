@@ -2,9 +2,9 @@
 
 import numpy as np
 from joblib import parallel_config
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
-from sklearn.model_selection import ParameterGrid, ParameterSampler
+from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
@@ -65,7 +65,9 @@ class _StackedSearchMixin(DocLinkMixin):
         X, y, params = self._stack_inputs
         groups = params.get("groups")
         fit_params = {k: v for k, v in params.items() if k != "groups"}
-        splits = list(self._checked_cv_orig.split(X, y, groups))
+        # the splitter scikit-learn's fit checks (public check_cv: the same object it builds)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y, groups))
         fits = []
         for ci, candidate in enumerate(candidates):
             est = clone(self.estimator).set_params(**clone(candidate, safe=False))
