@@ -36,6 +36,7 @@ from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec, TrainState
 from ._data import (bucket, choose_layout, device_arrays, hparams_to_device, n_padded_rows,
                     padded_arrays)
+from ._optax_repr import displaying, is_displaying, readable
 from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, Interval, Options,
                               StrOptions, _check_optimize_result, _check_partial_fit_first_call,
                               _check_sample_weight, _fit_context, callback_context,
@@ -268,6 +269,26 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         self.callbacks = callbacks
         self.compute_dtype = compute_dtype
         self.input_layout = input_layout
+
+    # ------------------------------------------------------------------ display
+
+    def get_params(self, deep: bool = True) -> dict:
+        params = super().get_params(deep=deep)
+        if is_displaying() and _is_optax(params.get("solver")):  # a readable stand-in
+            params["solver"] = readable(params["solver"])
+        return params
+
+    def __repr__(self, N_CHAR_MAX=700):
+        with displaying():
+            return super().__repr__(N_CHAR_MAX)
+
+    def _repr_html_inner(self):
+        with displaying():
+            return super()._repr_html_inner()
+
+    def _repr_mimebundle_(self, **kwargs):
+        with displaying():
+            return super()._repr_mimebundle_(**kwargs)
 
     # ------------------------------------------------------------------ configuration
 

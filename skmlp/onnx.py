@@ -1,8 +1,9 @@
 """ONNX export of fitted skmlp models, through skl2onnx (``pip install "skmlp[onnx]"``).
 
-Importing this module registers converters for :class:`~skmlp.MLPClassifier` and
-:class:`~skmlp.MLPRegressor` with skl2onnx, so ``skl2onnx.to_onnx`` converts them, alone or
-inside a ``Pipeline``. The graph is the model's inference path:
+Importing this module registers converters for :class:`~skmlp.MLPClassifier`,
+:class:`~skmlp.MLPRegressor` and the ensembles of :mod:`skmlp.ensemble` (the members' mean)
+with skl2onnx, so ``skl2onnx.to_onnx`` converts them, alone or inside a ``Pipeline``. The
+graph is the model's inference path:
 
 * every hidden activation (per-layer lists included) and every output activation;
 * batch normalization folded into the weights and biases of the layer before it;
@@ -30,6 +31,7 @@ except ImportError as error:  # pragma: no cover - depends on the optional extra
 
 from ._core.network import BN_EPSILON
 from ._estimators import MLPClassifier, MLPRegressor, _per_layer
+from .ensemble import MLPEnsembleClassifier, MLPEnsembleRegressor
 
 #: The lowest ONNX opset the converters emit (``Erf``, for the exact GELU, needs opset 9).
 MIN_OPSET = 9
@@ -129,20 +131,32 @@ def _is_multilabel(est):
     return est._label_binarizer.y_type_ == "multilabel-indicator"
 
 
+def _members(est):
+    """The MLPs whose outputs a model averages: an ensemble's members, or the MLP itself."""
+    return list(est.estimators_) if hasattr(est, "estimators_") else [est]
+
+
+def _probabilities(g, mlp, x):
+    if mlp.out_activation_ == "logistic" and not _is_multilabel(mlp):  # binary: [1 - p, p]
+        p = g.network(mlp, x)
+        return g.node("Concat", [g.node("Sub", [g.const(np.ones((1, 1))), p]), p], axis=1)
+    return g.network(mlp, x)
+
+
+def _mean(g, outputs, name):
+    return g.node("Identity" if len(outputs) == 1 else "Mean", outputs, name)
+
+
 def _convert_classifier(scope, operator, container):
     est, g = _graph(scope, operator, container)
+    members = _members(est)
     x = operator.inputs[0].full_name
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
-    if _is_multilabel(est):
-        g.network(est, x, proba)
+    _mean(g, [_probabilities(g, m, x) for m in members], proba)
+    if _is_multilabel(members[0]):
         g.node("Cast", [g.node("Greater", [proba, g.const(0.5)])], label,
                to=onnx_proto.TensorProto.INT64)
         return
-    if est.out_activation_ == "logistic":  # binary: P(class 1) -> [1 - p, p]
-        p = g.network(est, x)
-        g.node("Concat", [g.node("Sub", [g.const(np.ones((1, 1))), p]), p], proba, axis=1)
-    else:
-        g.network(est, x, proba)
     index = g.node("ArgMax", [proba], axis=1, keepdims=0)
     classes = est.classes_
     if classes.dtype.kind in "OUS":
@@ -154,10 +168,11 @@ def _convert_classifier(scope, operator, container):
 
 def _classifier_shapes(operator):
     est = operator.raw_operator
+    multilabel = _is_multilabel(_members(est)[0])
     n = operator.inputs[0].get_first_dimension()
     tensor = DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else (
         FloatTensorType)
-    if _is_multilabel(est):
+    if multilabel:
         operator.outputs[0].type = Int64TensorType([n, len(est.classes_)])
     elif est.classes_.dtype.kind in "OUS":
         operator.outputs[0].type = StringTensorType([n])
@@ -168,14 +183,15 @@ def _classifier_shapes(operator):
 
 def _convert_regressor(scope, operator, container):
     est, g = _graph(scope, operator, container)
-    g.network(est, operator.inputs[0].full_name, operator.outputs[0].full_name)
+    x = operator.inputs[0].full_name
+    _mean(g, [g.network(m, x) for m in _members(est)], operator.outputs[0].full_name)
 
 
 def _regressor_shapes(operator):
     calculate_linear_regressor_output_shapes(operator)
     n = operator.inputs[0].get_first_dimension()
     tensor = type(operator.outputs[0].type)
-    operator.outputs[0].type = tensor([n, operator.raw_operator.n_outputs_])
+    operator.outputs[0].type = tensor([n, _members(operator.raw_operator)[0].n_outputs_])
 
 
 def register():
@@ -185,6 +201,12 @@ def register():
         options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
     skl2onnx.update_registered_converter(
         MLPRegressor, "SkmlpMLPRegressor", _regressor_shapes, _convert_regressor)
+    skl2onnx.update_registered_converter(
+        MLPEnsembleClassifier, "SkmlpMLPEnsembleClassifier", _classifier_shapes,
+        _convert_classifier, options={"zipmap": [True, False, "columns"], "nocl": [True, False]})
+    skl2onnx.update_registered_converter(
+        MLPEnsembleRegressor, "SkmlpMLPEnsembleRegressor", _regressor_shapes,
+        _convert_regressor)
 
 
 def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
@@ -215,7 +237,8 @@ def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
     if target_opset is not None and target_opset < MIN_OPSET:
         raise ValueError(f"skmlp's ONNX export needs target_opset >= {MIN_OPSET}, got "
                          f"{target_opset}.")
-    options = {MLPClassifier: {"zipmap": False}} if options is None else options
+    if options is None:
+        options = {MLPClassifier: {"zipmap": False}, MLPEnsembleClassifier: {"zipmap": False}}
     return skl2onnx.to_onnx(model, np.asarray(X), target_opset=target_opset, options=options,
                             **kwargs)
 

@@ -120,3 +120,19 @@ def test_unconvertible_configurations_raise_clearly(digits):
     model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0).fit(X, y)
     with pytest.raises(ValueError, match="target_opset"):
         to_onnx(model, X[:1].astype(np.float32), target_opset=8)
+
+
+def test_ensembles_average_their_members(digits):
+    from skmlp.ensemble import MLPEnsembleClassifier, MLPEnsembleRegressor
+
+    X, y = digits
+    ens = MLPEnsembleClassifier(MLPClassifier(hidden_layer_sizes=(8,), max_iter=5,
+                                              batch_norm=True), n_estimators=3,
+                                random_state=0).fit(X, y)
+    _check_classifier(ens, X)
+    Xr, yr = make_regression(n_samples=100, n_features=5, random_state=0)
+    reg = MLPEnsembleRegressor(MLPRegressor(hidden_layer_sizes=(6,), max_iter=5),
+                               n_estimators=2, random_state=0).fit(Xr, yr / 100)
+    (pred,) = _run(reg, Xr)
+    np.testing.assert_allclose(pred.ravel(), reg.predict(Xr.astype(np.float32)), rtol=1e-4,
+                               atol=1e-5)

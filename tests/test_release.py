@@ -352,3 +352,21 @@ def test_dropout_program_loads_from_the_disk_cache(digits):
     traces = _programs.train_epoch.trace_count
     MLPClassifier(**kw).fit(X, y)
     assert _programs.train_epoch.trace_count == traces
+
+
+# ---------------------------------------------------------------------------- optax names
+
+
+def test_optax_solver_reads_well_in_repr_and_cv_results(digits):
+    X, y = digits
+    tx = optax.adamw(3e-4, weight_decay=0.01)
+    clf = MLPClassifier(solver=tx, max_iter=2)
+    text = repr(clf)
+    assert "scale_by_adam(b1=0.9" in text and "add_decayed_weights(weight_decay=0.01)" in text
+    assert "<function" not in text and "scale_by_adam" in clf._repr_html_()
+    assert clf.get_params()["solver"] is tx  # the object given, outside a display
+    search = GridSearchCV(MLPClassifier(max_iter=2, random_state=0),
+                          {"solver": ["adam", tx]}, cv=2).fit(X, y)
+    shown = search.cv_results_["param_solver"][1]
+    assert "scale_by_adam" in repr(shown) and shown.init is tx.init
+    assert search.cv_results_["params"][1]["solver"] is tx

@@ -1,6 +1,7 @@
 """GridSearchCV and RandomizedSearchCV whose candidate x fold fits train as model stacks."""
 
 import numpy as np
+import optax
 from joblib import parallel_config
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
@@ -8,6 +9,7 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
+from .._optax_repr import readable
 from .._sklearn_compat import DocLinkMixin, _safe_indexing
 from ._stacked import fit_key, fit_stacked, registry, stackable
 
@@ -45,10 +47,20 @@ class _StackedSearchMixin(DocLinkMixin):
         finally:
             del self._stack_inputs, self._stack_registry
         self._charge_stack_time()
+        self._readable_solvers()
         return self
 
     def _candidates(self):
         raise NotImplementedError
+
+    def _readable_solvers(self):
+        """``cv_results_``'s ``param_*solver`` columns show optax solvers by their structure
+        (the same transformations, printing readably); ``params`` keeps the objects given."""
+        for key, column in getattr(self, "cv_results_", {}).items():
+            if key.startswith("param_") and key.endswith("solver"):
+                for i, value in enumerate(column):
+                    if isinstance(value, optax.GradientTransformation):
+                        column[i] = readable(value)
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         candidates = list(self._candidates())  # drawn once: the stacks and the loop agree
