@@ -294,6 +294,15 @@ def test_sklearn_callbacks_through_lbfgs_and_partial_fit(digits, sk_callback):
         ("begin", "fit"), ("begin", "epoch"), ("end", "epoch"), ("end", "fit")]
 
 
+def test_pipeline_propagates_callbacks_to_its_mlp(digits, sk_callback):
+    X, y = digits
+    recorder = _PropagatedRecorder()
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(max_iter=2, random_state=0))
+    pipe.set_callbacks(recorder).fit(X, y)
+    assert recorder.events.count(("end", "epoch")) == 2
+    assert len(recorder.models) == 2  # each epoch's model reaches the pipeline's callback
+
+
 def test_search_propagates_callbacks_to_stacked_fits(digits, sk_callback):
     """A search's auto-propagated callback sees each candidate x fold fit and its epochs,
     even though a model stack trained them before scikit-learn's loop asked for them."""
