@@ -65,14 +65,16 @@ class Run:
 
     def _end_epoch_callbacks(self, host_state):
         """True when a ``sklearn.callback`` asks to stop. A callback that wants the model of
-        this epoch (``fitted_estimator``) gets a copy holding this epoch's weights."""
+        this epoch (``fitted_estimator``) gets a copy holding this epoch's weights (none when
+        ``host_state`` is None)."""
         epoch_ctx, self._epoch_ctx = self._epoch_ctx, None
         if epoch_ctx is None:
             return False
         est = self.est
-        return epoch_ctx.call_on_fit_task_end(
-            estimator=est, X=self.fit_X, y=self.fit_y,
-            reconstruction_attributes=lambda: est._fitted_arrays(*host_state(), self.out_dtype))
+        rebuild = None if host_state is None else (
+            lambda: est._fitted_arrays(*host_state(), self.out_dtype))
+        return epoch_ctx.call_on_fit_task_end(estimator=est, X=self.fit_X, y=self.fit_y,
+                                              reconstruction_attributes=rebuild)
 
     def signature(self):
         """What must agree for runs to share one stack (and one compiled program)."""
@@ -96,9 +98,7 @@ class Run:
         est = self.est
         loss = float(figures["loss"])
         if not np.isfinite(loss):  # the program kept the last finite state
-            if self._epoch_ctx is not None:  # an epoch that learned nothing: no model to show
-                self._epoch_ctx, epoch_ctx = None, self._epoch_ctx
-                epoch_ctx.call_on_fit_task_end(estimator=est, X=self.fit_X, y=self.fit_y)
+            self._end_epoch_callbacks(None)  # an epoch that learned nothing: no model to show
             if est.n_iter_ == 0:  # nothing finite learned: the fit fails
                 self.error = ValueError(NON_FINITE_MESSAGE)
                 return False
