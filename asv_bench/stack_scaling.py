@@ -15,7 +15,7 @@ from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifier
-from skmlp.model_selection._stacked import fit_stacked
+from skmlp._stacking import fit_stacked
 
 EPOCHS = (5, 25)
 

@@ -2,8 +2,8 @@
 
 from ._compile_cache import (clear_compile_cache, compile_cache_dir, compile_cache_enabled,
                              set_compile_cache)
-from ._display import LossCurveDisplay
-from ._estimators import MLPClassifier, MLPRegressor, ModelSummary
+from ._display import LossCurveDisplay, ModelSummary
+from ._estimators import MLPClassifier, MLPRegressor
 from ._version import __version__
 
 __all__ = [

@@ -106,6 +106,16 @@ def _max_size():
         return _DEFAULT_MAX_BYTES
 
 
+_in_memory_clears: list = []  # what holds compiled programs in memory registers here
+
+
+def on_clear(function):
+    """Have ``clear_compile_cache`` call ``function`` to drop what it holds in memory (as
+    equinox's ``_caches`` registry does); the cache itself knows no program."""
+    _in_memory_clears.append(function)
+    return function
+
+
 def clear_compile_cache():
     """Remove every cached program, on disk and in this process.
 
@@ -116,10 +126,8 @@ def clear_compile_cache():
     n_removed : int
         The number of files removed from the cache directory.
     """
-    from . import _programs
-
-    for program in _programs.PROGRAMS:
-        program.clear()
+    for clear in _in_memory_clears:
+        clear()
     removed = 0
     directory = compile_cache_dir()
     if directory.is_dir():

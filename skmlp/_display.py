@@ -1,4 +1,5 @@
-"""``LossCurveDisplay``: training curves against epochs, in scikit-learn's Display style."""
+"""``LossCurveDisplay`` (training curves against epochs, in scikit-learn's Display style) and the
+``summary()`` table."""
 
 from collections.abc import Sequence
 from typing import Any
@@ -7,6 +8,8 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
+
+from ._predict import per_layer
 
 
 def _final_mlp(estimator):
@@ -230,3 +233,58 @@ class LossCurveDisplay:
             raise ValueError("No candidate of this search recorded loss curves (none was "
                              "trained as a model stack).")
         return curves, names
+
+
+class ModelSummary(str):
+    """The text of ``summary()``: a ``str`` that shows itself, not its quoted repr, when a
+    REPL or notebook echoes it."""
+
+    def __repr__(self):
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle):  # IPython's plain-text display
+        printer.text(str(self))
+
+    def _repr_html_(self):
+        import html
+
+        return f"<pre>{html.escape(str(self))}</pre>"
+
+
+def model_summary(est):
+    """A fitted MLP's layers as a ``ModelSummary`` table (see ``summary()``)."""
+    n_hidden = est.n_layers_ - 2
+    activations = per_layer(est.activation, n_hidden, "activation")
+    rates = per_layer(est.dropout, n_hidden, "dropout")
+    rows = [("input", "", est.coefs_[0].shape[0], 0, 0)]
+    for i in range(est.n_layers_ - 1):
+        n_params = est.coefs_[i].size + est.intercepts_[i].size
+        n_fixed = 0
+        if i < n_hidden:
+            extra = [activations[i]]
+            if est.batch_norm:
+                n_params += est.batch_norm_scales_[i].size + est.batch_norm_shifts_[i].size
+                n_fixed = est.batch_norm_means_[i].size + est.batch_norm_vars_[i].size
+                extra.append("batch norm")
+            if rates[i]:
+                extra.append(f"dropout {rates[i]:g}")
+            name, detail = f"hidden {i + 1}", ", ".join(extra)
+        else:
+            name, detail = "output", est.out_activation_
+        rows.append((name, detail, est.coefs_[i].shape[1], n_params + n_fixed, n_fixed))
+    trainable = sum(r[3] - r[4] for r in rows)
+    fixed = sum(r[4] for r in rows)
+    table = [("layer", "activation", "width", "parameters")]
+    table += [(n, d, str(w), f"{p:,}") for n, d, w, p, _ in rows]
+    widths = [max(len(r[j]) for r in table) for j in range(4)]
+
+    def fmt(r):
+        return (f"{r[0]:<{widths[0]}}  {r[1]:<{widths[1]}}  {r[2]:>{widths[2]}}  "
+                f"{r[3]:>{widths[3]}}").rstrip()
+
+    rule = "-" * (sum(widths) + 6)
+    lines = [f"{type(est).__name__}", fmt(table[0]), rule, *map(fmt, table[1:]), rule,
+             f"Total params: {trainable + fixed:,}",
+             f"Trainable params: {trainable:,}",
+             f"Non-trainable params: {fixed:,}"]
+    return ModelSummary("\n".join(lines))

@@ -3,40 +3,147 @@
 A single ``fit`` is a stack of one; a batched grid search or an ensemble is a stack of many. Each
 model keeps exactly what it would have had alone: its own RandomState stream (shuffles), its own
 stopping (tol, n_iter_no_change, early stopping, the 'adaptive' learning rate, max_iter), decided
-here from the K figures each epoch returns. A stopped model is frozen by the ``active`` mask of
-the compiled program while the others go on. Stacks are sharded over all local devices along
-the model axis.
+here from the K sets of metrics each epoch returns. A stopped model is frozen by the ``active``
+mask of the compiled program while the others go on. Stacks are sharded over all local devices
+along the model axis.
+
+The trainer knows no estimator. A ``Run`` is built by ``prepare`` from plain values: the
+``Rules`` (what the estimator's parameters say about the loop), the ``History`` carried from an
+earlier call, the weights and the data. It owns its ``History`` while it trains; whoever
+prepared it copies the result back once, at the end. Someone who wants to hear about each epoch
+(callbacks, progress bars) passes a ``listener``.
 """
 
+import dataclasses
+import functools
 import hashlib
+import signal
+import threading
 import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 
 from . import _programs
+from ._core import lbfgs, optim
+from ._core.network import forward
 from ._core.train import TrainState
-from ._data import stack
-from ._stopping import update_no_improvement
+from ._data import (bucket, device_arrays, hparams_to_device, n_padded_rows, padded_arrays,
+                    stack)
+from ._sklearn_compat import _check_optimize_result, lbfgs_print_options
+from ._stopping import LearningRateSchedule, update_no_improvement
 
 NON_FINITE_MESSAGE = ("Solver produced non-finite parameter weights. The input data may "
                       "contain large values and need to be preprocessed.")
+_LBFGS_SPARSE_CHUNK = 512  # rows per chunk of L-BFGS's sparse full-batch gradient
+
+
+@dataclasses.dataclass(frozen=True)
+class Rules:
+    """What a model's settings say about its training loop (scikit-learn's names)."""
+
+    max_iter: int = 200
+    tol: float = 1e-4
+    n_iter_no_change: float = 10
+    shuffle: bool = True
+    verbose: bool | int = False
+    batch_size: str | int = "auto"
+    early_stopping: bool = False
+    validation_fraction: float = 0.1
+    stratify: bool = False  # a stratified validation split (single-output classifiers)
+    learning_rate: str = "constant"
+    learning_rate_init: float = 0.001
+    power_t: float = 0.5
+    warmup_epochs: int = 0
+    max_fun: int = 15000
+
+
+@dataclasses.dataclass
+class History:
+    """A model's training record: what one call hands the next (warm start, ``partial_fit``)
+    and what the caller copies into its fitted attributes when training ends."""
+
+    n_iter: int = 0
+    t: int = 0  # samples seen
+    loss: float | None = None
+    loss_curve: list | None = None
+    validation_scores: list | None = None
+    validation_loss_curve: list | None = None
+    best_validation_score: float | None = None
+    best_loss: float | None = None
+    no_improvement_count: int = 0
+    schedule: LearningRateSchedule | None = None
+    best_weights: tuple | None = None  # early stopping's best (params, model_state), host
+    opt_state: list | None = None  # the optimizer state's leaves, as plain arrays
+
+    @classmethod
+    def start(cls, stochastic=True, early_stopping=False):
+        """The record before a first epoch."""
+        if not stochastic:
+            return cls()
+        if early_stopping:
+            return cls(loss_curve=[], validation_scores=[], validation_loss_curve=[],
+                       best_validation_score=-np.inf)
+        return cls(loss_curve=[], best_loss=np.inf)
+
+
+def precision(dtype):
+    """JAX's scope for training in ``dtype``: float64 runs under a scoped x64, never a
+    global switch."""
+    return jax.enable_x64(np.dtype(dtype) == np.float64)
+
+
+class DeferredInterrupt:
+    """Ctrl-C during the epoch loop ends training after the running epoch.
+
+    The epoch's state is donated to the compiled program, so a KeyboardInterrupt raised between
+    the call and the assignment of its result would leave nothing valid to return. Instead the
+    first SIGINT is recorded and the loop stops at the next epoch boundary with the model of the
+    last completed epoch, as scikit-learn's ("Training interrupted by user."); a second SIGINT
+    interrupts at once. Only the main thread can own signal handlers; elsewhere nothing changes.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handle)
+            except ValueError:  # an embedded interpreter that forbids it
+                self._previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            if callable(self._previous):
+                return self._previous(signum, frame)
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
 
 
 class Run:
-    """One model's training on the host: its estimator, data, state, schedule and stopping.
+    """One model's training on the host: its data, state, rules and history.
 
-    The fitted attributes (``n_iter_``, ``loss_curve_``, ``validation_scores_``, ...) are
-    written to ``est`` as epochs complete, exactly as a single fit writes them.
+    ``listener`` (optional) hears each epoch: ``begin_epoch()``, then
+    ``end_epoch(history, metrics, learning_rate, fetch_weights)``, which returns True to stop
+    (``fetch_weights`` is None for an epoch that learned nothing finite).
     """
 
-    def __init__(self, est, *, spec, dtype, data, val_data, state, hparams, random_state,
-                 n_samples, n_rows, incremental, best, callbacks):
-        self.est = est
+    def __init__(self, *, spec, dtype, out_dtype, data, val_data, state, hparams, random_state,
+                 n_samples, n_rows, incremental, rules, history, listener=None):
         self.spec = spec
         self.dtype = dtype
+        self.out_dtype = out_dtype  # the dtype of the fitted arrays (X's)
         self.data = data
         self.val_data = val_data
         self.state = state
@@ -44,113 +151,260 @@ class Run:
         self.random_state = random_state
         self.n_samples = n_samples
         self.incremental = incremental
-        self.best = best
-        self.callbacks = callbacks
+        self.rules = rules
+        self.history = history
+        self.listener = listener
         self.sample_idx = np.arange(n_samples, dtype=np.int32)
         self.padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
         self.active = True
         self.error = None
-        self.skl_ctx = self.fit_X = self.fit_y = self._epoch_ctx = None
-
-    def watch(self, skl_ctx, X, y):
-        """Report each epoch to scikit-learn's callbacks (``sklearn.callback``) under the
-        fit's root context ``skl_ctx`` (None: nobody is listening), with the fit's X and y."""
-        self.skl_ctx, self.fit_X, self.fit_y = skl_ctx, X, y
-
-    def begin_epoch(self):
-        if self.skl_ctx is not None:
-            self._epoch_ctx = self.skl_ctx.subcontext(task_name="epoch")
-            self._epoch_ctx.call_on_fit_task_begin(estimator=self.est, X=self.fit_X,
-                                                   y=self.fit_y)
-
-    def _end_epoch_callbacks(self, host_state):
-        """True when a ``sklearn.callback`` asks to stop. A callback that wants the model of
-        this epoch (``fitted_estimator``) gets a copy holding this epoch's weights (none when
-        ``host_state`` is None)."""
-        epoch_ctx, self._epoch_ctx = self._epoch_ctx, None
-        if epoch_ctx is None:
-            return False
-        est = self.est
-        rebuild = None if host_state is None else (
-            lambda: est._fitted_arrays(*host_state(), self.out_dtype))
-        return epoch_ctx.call_on_fit_task_end(estimator=est, X=self.fit_X, y=self.fit_y,
-                                              reconstruction_attributes=rebuild)
+        self._share = None
 
     def signature(self):
         """What must agree for runs to share one stack (and one compiled program)."""
         return (self.spec, np.dtype(self.dtype), _shapes(self.data), _shapes(self.val_data),
                 _shapes(self.state), tuple(sorted(self.hparams)))
 
+    def share_key(self):
+        """Runs with equal keys see the same rows in the same order every epoch: the same
+        padded data and validation data, and RandomStates in the same state (computed once,
+        before the first epoch)."""
+        if self._share is None:
+            digest = hashlib.sha1()
+            for leaf in jax.tree_util.tree_leaves((self.data, self.val_data)):
+                digest.update(np.ascontiguousarray(leaf).view(np.uint8))
+            rs = self.random_state.get_state()
+            digest.update(rs[1].tobytes())
+            digest.update(repr((rs[2:], self.n_samples, bool(self.rules.shuffle))).encode())
+            self._share = digest.digest()
+        return self._share
+
     def next_order(self):
         """This epoch's row order: shuffled real rows (the model's own RandomState), padding."""
-        if self.est.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
+        if self.rules.shuffle:  # sklearn.utils.shuffle's draw, without its input checks
             perm = np.arange(self.n_samples)
             self.random_state.shuffle(perm)
             self.sample_idx = self.sample_idx[perm]
         return np.concatenate([self.sample_idx, self.padding_idx])
 
-    def end_epoch(self, figures, host_state):
-        """Book an epoch's figures; returns False when this model stops here.
+    def begin_epoch(self):
+        if self.listener is not None:
+            self.listener.begin_epoch()
 
-        ``host_state()`` gives this model's (params, model_state) as host arrays (fetched
-        lazily: only early stopping's improvements and callbacks need them).
+    def end_epoch(self, metrics, fetch_weights):
+        """Book an epoch's metrics; returns False when this model stops here.
+
+        ``fetch_weights()`` gives this model's (params, model_state) as host arrays (fetched
+        lazily: only early stopping's improvements and listeners need them).
         """
-        est = self.est
-        loss = float(figures["loss"])
+        rules, history, listener = self.rules, self.history, self.listener
+        loss = float(metrics["loss"])
         if not np.isfinite(loss):  # the program kept the last finite state
-            self._end_epoch_callbacks(None)  # an epoch that learned nothing: no model to show
-            if est.n_iter_ == 0:  # nothing finite learned: the fit fails
+            if listener is not None:  # an epoch that learned nothing: no model to show
+                listener.end_epoch(history, metrics, None, None)
+            if history.n_iter == 0:  # nothing finite learned: the fit fails
                 self.error = ValueError(NON_FINITE_MESSAGE)
                 return False
             warnings.warn(
-                f"The training loss became {loss} in epoch {est.n_iter_ + 1}; training stopped "
-                f"and the parameters from the last finite epoch were kept. Scale the inputs "
-                f"(StandardScaler) or lower learning_rate_init (now {est.learning_rate_init}).",
-                ConvergenceWarning)
+                f"The training loss became {loss} in epoch {history.n_iter + 1}; training "
+                f"stopped and the parameters from the last finite epoch were kept. Scale the "
+                f"inputs (StandardScaler) or lower learning_rate_init (now "
+                f"{rules.learning_rate_init}).", ConvergenceWarning)
             return False
-        lr = est._lr_schedule.learning_rate
-        est.n_iter_ += 1
-        est.loss_ = loss
-        est.t_ += self.n_samples
-        est.loss_curve_.append(loss)
-        if est.verbose:
-            print("Iteration %d, loss = %.8f" % (est.n_iter_, loss))
+        learning_rate = history.schedule.learning_rate
+        history.n_iter += 1
+        history.loss = loss
+        history.t += self.n_samples
+        history.loss_curve.append(loss)
+        if rules.verbose:
+            print("Iteration %d, loss = %.8f" % (history.n_iter, loss))
         early_stopping = self.val_data is not None
         if early_stopping:
-            score = float(figures["val_score"])
-            est.validation_scores_.append(score)
-            est.validation_loss_curve_.append(float(figures["val_loss"]))
-            if est.verbose:
+            score = float(metrics["val_score"])
+            history.validation_scores.append(score)
+            history.validation_loss_curve.append(float(metrics["val_loss"]))
+            if rules.verbose:
                 print("Validation score: %f" % score)
-            est._no_improvement_count, est.best_validation_score_, improved = (
-                update_no_improvement(est._no_improvement_count, est.best_validation_score_,
-                                      score, est.tol, True))
+            history.no_improvement_count, history.best_validation_score, improved = (
+                update_no_improvement(history.no_improvement_count,
+                                      history.best_validation_score, score, rules.tol, True))
             if improved:  # a host copy: the device state is donated to the next epoch
-                self.best = host_state()
+                history.best_weights = fetch_weights()
         else:
-            est._no_improvement_count, est.best_loss_, _ = update_no_improvement(
-                est._no_improvement_count, est.best_loss_, loss, est.tol, False)
-        est._lr_schedule.iteration_ends(est.t_)
+            history.no_improvement_count, history.best_loss, _ = update_no_improvement(
+                history.no_improvement_count, history.best_loss, loss, rules.tol, False)
+        history.schedule.iteration_ends(history.t)
 
-        if self.callbacks and est._run_callbacks(self.callbacks, host_state(), figures, lr):
+        if listener is not None and listener.end_epoch(history, metrics, learning_rate,
+                                                       fetch_weights):
             return False
-        if self._end_epoch_callbacks(host_state):
-            return False
-        if est._no_improvement_count > est.n_iter_no_change:
+        if history.no_improvement_count > rules.n_iter_no_change:
             what = "Validation score" if early_stopping else "Training loss"
             msg = ("%s did not improve more than tol=%f for %d consecutive epochs."
-                   % (what, est.tol, est.n_iter_no_change))
-            if est._lr_schedule.trigger_stopping(msg, est.verbose):
+                   % (what, rules.tol, rules.n_iter_no_change))
+            if history.schedule.trigger_stopping(msg, rules.verbose):
                 return False
-            est._no_improvement_count = 0
+            history.no_improvement_count = 0
         if self.incremental:
             return False
-        if est.n_iter_ == est.max_iter:
+        if history.n_iter == rules.max_iter:
             warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                          "optimization hasn't converged yet." % est.max_iter,
+                          "optimization hasn't converged yet." % rules.max_iter,
                           ConvergenceWarning)
             return False
         return True
+
+    def result(self, state, interrupted=False):
+        """The trained ``(params, model_state)`` as host arrays (early stopping's best when it
+        kept one); the optimizer state goes to the history. Raises the run's error."""
+        if self.error is not None:
+            raise self.error
+        if interrupted:
+            warnings.warn("Training interrupted by user.")
+        with precision(self.dtype):
+            self.history.opt_state = [np.asarray(a) for a in jax.tree_util.tree_leaves(
+                jax.device_get(state.opt_state))]
+            if self.val_data is not None:
+                return self.history.best_weights
+            return jax.device_get((state.params, state.model_state))
+
+
+def _validation_split(X, y, sample_weight, random_state, rules):
+    stratify = y if rules.stratify else None
+    if sample_weight is None:
+        X_train, X_val, y_train, y_val = train_test_split(
+            X, y, random_state=random_state, test_size=rules.validation_fraction,
+            stratify=stratify)
+        sw_train = sw_val = None
+    else:
+        X_train, X_val, y_train, y_val, sw_train, sw_val = train_test_split(
+            X, y, sample_weight, random_state=random_state,
+            test_size=rules.validation_fraction, stratify=stratify)
+    if X_val.shape[0] < 2:
+        raise ValueError("The validation set is too small. Increase 'validation_fraction' "
+                         "or the size of your dataset.")
+    return X_train, y_train, sw_train, X_val, y_val, sw_val
+
+
+def _batch_size(setting, n_samples):
+    if setting == "auto":
+        return min(200, n_samples)
+    if setting > n_samples:
+        warnings.warn("Got `batch_size` less than 1 or larger than sample size. It is "
+                      "going to be clipped")
+    return int(np.clip(setting, 1, n_samples))
+
+
+def _initial_opt_state(spec, params, traced=False):
+    """The optimizer's initial state: a user's optax transformation's own ``init``, else the
+    built-in solver's (compiled once per architecture; ``traced``: for its structure only)."""
+    if spec.optimizer is not None:
+        return spec.optimizer.tx.init(params)
+    if traced:
+        return optim.init_opt_state(spec.solver, params, spec.nesterov)
+    return _programs.opt_state_init(params=params, solver=spec.solver, nesterov=spec.nesterov)
+
+
+def prepare(*, X, y, sample_weight, random_state, incremental, layout, spec, rules, dtype,
+            out_dtype, weights, hparams, history, listener=None):
+    """Everything a stochastic fit needs before its first epoch, as a ``Run``: the validation
+    split, padded host arrays, the initial training state and the learning-rate schedule.
+
+    ``weights`` is ``(params, model_state)`` in ``dtype``; ``hparams`` the runtime
+    hyperparameters but the learning rate, which the schedule gives; ``history`` the record of
+    earlier calls (its optimizer state and schedule carry over when ``incremental``).
+    """
+    with precision(dtype), _programs.report_compiles(bool(rules.verbose)):
+        val_data = None
+        if rules.early_stopping:
+            X, y, sample_weight, X_val, y_val, sw_val = _validation_split(
+                X, y, sample_weight, random_state, rules)
+            val_data = padded_arrays(X_val, y_val, sw_val, bucket(X_val.shape[0]), dtype,
+                                     layout)
+        n_samples = X.shape[0]
+        batch_size = _batch_size(rules.batch_size, n_samples)
+        spec = spec._replace(batch_size=batch_size)
+        params, model_state = weights
+        # The optimizer state is kept as a plain list of arrays (no optax types in a fitted
+        # model, so skops can load it without trusting them); the structure is rebuilt here.
+        saved = history.opt_state if incremental else None
+        structure = None if saved is None else jax.tree_util.tree_structure(jax.eval_shape(
+            functools.partial(_initial_opt_state, spec, traced=True), params))
+        if saved is None or len(saved) != structure.num_leaves:
+            history.schedule = LearningRateSchedule(
+                rules.learning_rate, rules.learning_rate_init, rules.power_t, rules.max_iter,
+                rules.warmup_epochs)
+            opt_state = jax.device_get(_initial_opt_state(spec, params))
+        else:
+            opt_state = jax.tree_util.tree_unflatten(structure, [
+                a.astype(dtype) if np.issubdtype(a.dtype, np.floating) else a for a in saved])
+        n_rows = n_padded_rows(n_samples, batch_size)
+        data = padded_arrays(X, y, sample_weight, n_rows, dtype, layout)
+        key = None
+        if spec.net.dropout:  # drawn only when needed: the default keeps scikit-learn's draws
+            # threefry: its bits do not change under vmap, so a stacked model draws its own
+            seed = random_state.randint(np.iinfo(np.int32).max)
+            key = jax.random.key(seed, impl="threefry2x32")
+        if rules.early_stopping and history.best_weights is None:
+            history.best_weights = weights
+        history.n_iter = 0
+        return Run(spec=spec, dtype=dtype, out_dtype=out_dtype, data=data, val_data=val_data,
+                   state=TrainState(params, model_state, opt_state, key),
+                   hparams=dict(hparams, learning_rate=history.schedule.learning_rate),
+                   random_state=random_state, n_samples=n_samples, n_rows=n_rows,
+                   incremental=incremental, rules=rules, history=history, listener=listener)
+
+
+def fit_lbfgs(*, X, y, sample_weight, layout, spec, rules, dtype, weights, hparams):
+    """Full-batch L-BFGS (scipy's, over the compiled loss and gradient).
+
+    Returns the trained ``(params, model_state)`` as host arrays, the final loss and the
+    number of iterations.
+    """
+    with precision(dtype), _programs.report_compiles(bool(rules.verbose)):
+        n_samples = X.shape[0]
+        if layout == "sparse" and not spec.net.batch_norm:  # see full_batch_value_and_grad
+            chunk = min(_LBFGS_SPARSE_CHUNK, n_samples)
+            n_rows = n_padded_rows(n_samples, chunk)
+        else:
+            n_rows = chunk = bucket(n_samples)
+        spec = spec._replace(batch_size=chunk)
+        data = device_arrays(X, y, sample_weight, n_rows, dtype, layout)
+        hp = hparams_to_device(hparams, dtype)
+        params, model_state = weights
+
+        def value_and_grad(p):
+            return _programs.full_batch_value_and_grad(p, model_state, data, hp, spec)
+
+        iprint = 1 if rules.verbose is True or rules.verbose >= 1 else -1
+        new_params, loss, result = lbfgs.minimize(
+            value_and_grad, params, max_iter=rules.max_iter, max_fun=rules.max_fun,
+            tol=rules.tol, extra_options=lbfgs_print_options(iprint))
+        if new_params is None:  # nothing finite learned: the fit fails
+            raise ValueError(NON_FINITE_MESSAGE)
+        if loss != result.fun:
+            warnings.warn(f"The training loss became {result.fun} in L-BFGS; the finite "
+                          f"parameters of lowest loss ({loss:.6g}) were kept. Scale the inputs "
+                          f"(StandardScaler) or raise alpha.", ConvergenceWarning)
+        n_iter = _check_optimize_result("lbfgs", result, rules.max_iter)
+        if spec.net.batch_norm:
+            model_state = _full_batch_statistics(new_params, model_state, data, hp, spec)
+        return jax.device_get((new_params, model_state)), loss, n_iter
+
+
+def _full_batch_statistics(params, model_state, data, hp, spec):
+    """Running statistics = the full training set's, for the full-batch solver."""
+    X, _, w, _ = data
+    hp = dict(hp, bn_momentum=np.zeros((), hp["bn_momentum"].dtype))
+    _, state = forward(params, model_state, X, spec.net, train=True, weight=w, hparams=hp)
+    return state
+
+
+def train_alone(run):
+    """Train one run under Ctrl-C handling; returns its result (see ``Run.result``)."""
+    with DeferredInterrupt() as interrupt:
+        (state,) = train([run], interrupt)
+    return run.result(state, interrupt.requested)
 
 
 def _shapes(tree):
@@ -178,6 +432,18 @@ def _model_sharding(k):
     return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("models"))
 
 
+def share_groups(runs):
+    """Indices of ``runs`` as G groups of M that share data and row order, or K groups of one
+    when the sharing groups differ in size (a stack's groups must be equal)."""
+    by_key = {}
+    for i, run in enumerate(runs):
+        by_key.setdefault(run.share_key(), []).append(i)
+    groups = list(by_key.values())
+    if len({len(g) for g in groups}) != 1:
+        return [[i] for i in range(len(runs))]
+    return groups
+
+
 def train(runs, interrupt):
     """Train ``runs`` (one stack: equal ``signature()``) until each stops; ``interrupt`` (an
     object with ``requested``) ends training after the running epoch.
@@ -185,75 +451,50 @@ def train(runs, interrupt):
     Returns the final state of each run (host arrays for a stack; for a stack of one, device
     arrays: the caller fetches what it needs).
     """
-    return _Stack(runs).train(interrupt)
-
-
-def _share_key(run):
-    """Runs with equal keys see the same rows in the same order every epoch: the same padded
-    data and validation data, and RandomStates in the same state (computed once per run,
-    before its first epoch)."""
-    if getattr(run, "_share", None) is not None:
-        return run._share
-    digest = hashlib.sha1()
-    for leaf in jax.tree_util.tree_leaves((run.data, run.val_data)):
-        digest.update(np.ascontiguousarray(leaf).view(np.uint8))
-    rs = run.random_state.get_state()
-    digest.update(rs[1].tobytes())
-    digest.update(repr((rs[2:], run.n_samples, bool(run.est.shuffle))).encode())
-    run._share = digest.digest()
-    return run._share
-
-
-def _groups(runs):
-    """Runs as G groups of M that share data and row order, or K groups of one when the
-    sharing groups differ in size."""
-    by_key = {}
-    for i, run in enumerate(runs):
-        by_key.setdefault(_share_key(run), []).append(i)
-    groups = list(by_key.values())
-    if len({len(g) for g in groups}) != 1:
-        return [[i] for i in range(len(runs))]
-    return groups
+    with precision(runs[0].dtype), \
+            _programs.report_compiles(any(run.rules.verbose for run in runs)):
+        return _Stack(runs).train(interrupt)
 
 
 class _Stack:
     """Runs laid out for one compiled epoch: a stack of one runs ``train_epoch`` itself (a
     single fit's program, unchanged); a larger stack runs ``train_epoch_stack`` over G groups
-    of M members. One host loop drives both, through ``_at`` and ``_call``."""
+    of M members. One host loop drives both, through ``_model`` and ``_call``."""
 
     def __init__(self, runs):
         self.runs = runs
         self.single = len(runs) == 1
-        self.groups = [[0]] if self.single else _groups(runs)
+        self.groups = [[0]] if self.single else share_groups(runs)
         self.members = [[runs[i] for i in g] for g in self.groups]
         self.dtype = runs[0].dtype
         self.sharding = None if self.single else _model_sharding(len(self.groups))
 
-    def _put(self, tree):
+    def _to_device(self, tree):
         if self.sharding is not None:
             return jax.device_put(tree, self.sharding)
         return jax.device_put(tree)
 
-    def _lay(self, per_run, per_group=False):
-        """A per-run (or per-group) host value laid out for the program."""
+    def _stacked(self, per_run, per_group=False):
+        """A per-run (or per-group) host value, stacked along the (G, M) model axes."""
         if self.single:
             return per_run(self.runs[0])
         if per_group:
             return stack([per_run(m[0]) for m in self.members])
         return _stack_state([_stack_state([per_run(r) for r in m]) for m in self.members])
 
-    def _at(self, tree, g, j):
+    def _model(self, tree, g, j):
+        """Model (g, j)'s slice of a stacked value."""
         return tree if self.single else jax.tree_util.tree_map(lambda a: a[g, j], tree)
 
     def train(self, interrupt):
         runs, members, dtype = self.runs, self.members, self.dtype
-        data = self._put(self._lay(lambda r: r.data, per_group=True))
-        val_data = None if runs[0].val_data is None else self._put(
-            self._lay(lambda r: r.val_data, per_group=True))
+        data = self._to_device(self._stacked(lambda r: r.data, per_group=True))
+        val_data = None if runs[0].val_data is None else self._to_device(
+            self._stacked(lambda r: r.val_data, per_group=True))
         rates = self._rates()
-        hp = self._put(self._lay(lambda r: {k: np.asarray(v, dtype)
-                                            for k, v in r.hparams.items()}))
-        state = self._put(self._lay(lambda r: r.state))
+        hp = self._to_device(self._stacked(lambda r: {k: np.asarray(v, dtype)
+                                                      for k, v in r.hparams.items()}))
+        state = self._to_device(self._stacked(lambda r: r.state))
         active = np.ones((len(members), len(members[0])), bool)
         orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx])
                            for m in members])
@@ -262,7 +503,8 @@ class _Stack:
             new_rates = self._rates()
             if not np.array_equal(new_rates, rates):
                 rates = new_rates
-                hp = dict(hp, learning_rate=self._put(rates[0, 0] if self.single else rates))
+                hp = dict(hp, learning_rate=self._to_device(rates[0, 0] if self.single
+                                                            else rates))
             for g, m in enumerate(members):
                 for j, r in enumerate(m):
                     if active[g, j]:
@@ -271,32 +513,32 @@ class _Stack:
                 drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
                 if drawn:
                     orders[g] = drawn[0]
-            state, figures = call(state, data, orders, hp, active, val_data)
-            figures = jax.device_get(figures)
+            state, metrics = call(state, data, orders, hp, active, val_data)
+            metrics = jax.device_get(metrics)
             fetched = {}
 
-            def host_state(g, j, held=state):
+            def fetch_weights(g, j, held=state):
                 if "all" not in fetched:
                     fetched["all"] = jax.device_get((held.params, held.model_state))
-                return self._at(fetched["all"], g, j)
+                return self._model(fetched["all"], g, j)
 
             for g, m in enumerate(members):
                 for j, r in enumerate(m):
                     if active[g, j]:
-                        mine = self._at(figures, g, j)
                         active[g, j] = r.active = r.end_epoch(
-                            mine, lambda g=g, j=j: host_state(g, j))
+                            self._model(metrics, g, j),
+                            lambda g=g, j=j: fetch_weights(g, j))
         if self.single:
             return [state]
         host = jax.device_get(state)
         out = [None] * len(runs)
         for g, group in enumerate(self.groups):
             for j, i in enumerate(group):
-                out[i] = TrainState(*(self._at(part, g, j) for part in host))
+                out[i] = TrainState(*(self._model(part, g, j) for part in host))
         return out
 
     def _rates(self):
-        return np.array([[r.est._lr_schedule.learning_rate for r in m] for m in self.members],
+        return np.array([[r.history.schedule.learning_rate for r in m] for m in self.members],
                         self.dtype)
 
     def _executable(self, state, data, orders, hp, active, val_data):

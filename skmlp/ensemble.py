@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._estimators import MLPClassifier, MLPRegressor
 from ._sklearn_compat import DocLinkMixin, HasMethods, Interval, _fit_context
 from ._typing import ArrayLike, MatrixLike
-from .model_selection._stacked import fit_stacked, stackable
+from ._stacking import fit_stacked, stackable
 
 
 class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
@@ -178,6 +178,8 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
         binarizer = self.estimators_[0]._label_binarizer
         if binarizer.y_type_ == "multilabel-indicator":
             return binarizer.inverse_transform(proba)
+        if binarizer.y_type_ == "binary":  # [1 - p, p], also when y held a single class
+            return binarizer.inverse_transform(proba[:, 1])
         return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):

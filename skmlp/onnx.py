@@ -29,33 +29,13 @@ except ImportError as error:  # pragma: no cover - depends on the optional extra
     raise ImportError("skmlp.onnx needs skl2onnx: pip install 'skmlp[onnx]' (skl2onnx and "
                       "onnxruntime).") from error
 
-from ._core.network import BN_EPSILON
-from ._estimators import MLPClassifier, MLPRegressor, _per_layer
+from ._core.formulas import SELU_ALPHA, SELU_SCALE
+from ._estimators import MLPClassifier, MLPRegressor
+from ._predict import folded_layers
 from .ensemble import MLPEnsembleClassifier, MLPEnsembleRegressor
 
 #: The lowest ONNX opset the converters emit (``Erf``, for the exact GELU, needs opset 9).
 MIN_OPSET = 9
-
-_SELU_ALPHA, _SELU_GAMMA = 1.6732632423543772, 1.0507009873554805
-
-
-def _folded_layers(est, dtype):
-    """``(W, b, activation)`` per layer, in ``dtype``, with batch norm folded into (W, b):
-    ``((xW + b - mean) / sqrt(var + eps)) * scale + shift = x (W s) + (b - mean) s + shift``."""
-    n_hidden = est.n_layers_ - 2
-    activations = _per_layer(est.activation, n_hidden, "activation")
-    layers = []
-    for i in range(est.n_layers_ - 1):
-        W = np.asarray(est.coefs_[i], np.float64)
-        b = np.asarray(est.intercepts_[i], np.float64)
-        if i < n_hidden and est.batch_norm:
-            s = (np.asarray(est.batch_norm_scales_[i], np.float64)
-                 / np.sqrt(np.asarray(est.batch_norm_vars_[i], np.float64) + BN_EPSILON))
-            W = W * s
-            b = (b - est.batch_norm_means_[i]) * s + est.batch_norm_shifts_[i]
-        activation = activations[i] if i < n_hidden else est.out_activation_
-        layers.append((W.astype(dtype), b.astype(dtype), activation))
-    return layers
 
 
 class _Graph:
@@ -96,7 +76,7 @@ class _Graph:
         if name == "elu":
             return self.node("Elu", [x], output, alpha=1.0)
         if name == "selu":
-            return self.node("Selu", [x], output, alpha=_SELU_ALPHA, gamma=_SELU_GAMMA)
+            return self.node("Selu", [x], output, alpha=SELU_ALPHA, gamma=SELU_SCALE)
         if name == "softmax":
             return self.node("Softmax", [x], output, axis=1)
         if name == "silu":
@@ -109,7 +89,7 @@ class _Graph:
 
     def network(self, est, x, output=None):
         """The forward pass; returns the output activation's tensor (named ``output``)."""
-        layers = _folded_layers(est, self.np_dtype)
+        layers = folded_layers(est, self.np_dtype)
         for i, (W, b, activation) in enumerate(layers):
             z = self.node("Add", [self.node("MatMul", [x, self.const(W, "coef")]),
                                   self.const(b, "intercept")])

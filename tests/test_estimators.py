@@ -178,11 +178,13 @@ def test_loss_and_gradient_match_scikit_learn_backprop(Estimator, y_kind):
                                              intercept_grads)
 
     from skmlp._core.train import objective
+    from skmlp._predict import weight_tree
 
     with jax.enable_x64(True):
-        params, ms = ours._param_tree(np.float64)
-        spec = ours._train_spec(1, 30)
-        hp = {k: jnp.asarray(v) for k, v in ours._hparams(1, 0.1).items()}
+        params, ms = weight_tree(ours, np.float64)
+        spec = ours._train_spec(ours._hidden_activations(1), (0.0,))._replace(batch_size=30)
+        hp = {k: jnp.asarray(v)
+              for k, v in dict(ours._hparams((0.0,)), learning_rate=0.1).items()}
         data = tuple(jnp.asarray(a) for a in (X, Y, sw, np.ones(30)))
         (value, _), grads = jax.value_and_grad(objective, has_aux=True)(
             params, ms, *data, hp, spec, None, False)
@@ -218,7 +220,7 @@ def test_numpy_and_jax_activations_agree():
     import jax.numpy as jnp
 
     from skmlp._core.activations import HIDDEN_ACTIVATIONS, OUTPUT_ACTIVATIONS
-    from skmlp._estimators import NUMPY_ACTIVATIONS
+    from skmlp._predict import NUMPY_ACTIVATIONS
 
     x = np.linspace(-4, 4, 41).reshape(-1, 1) * np.ones((1, 3))
     for name, fn in {**HIDDEN_ACTIVATIONS, **OUTPUT_ACTIVATIONS}.items():

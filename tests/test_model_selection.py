@@ -19,7 +19,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifier, MLPRegressor, _programs
 from skmlp.model_selection import GridSearchCV, RandomizedSearchCV
-from skmlp.model_selection._stacked import fit_stacked
+from skmlp._stacking import fit_stacked
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ _SHARDED = textwrap.dedent("""
     from sklearn.datasets import load_digits
     from sklearn.preprocessing import StandardScaler
     from skmlp import MLPClassifier
-    from skmlp.model_selection._stacked import fit_stacked
+    from skmlp._stacking import fit_stacked
     assert len(jax.local_devices()) == 2
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)
@@ -270,3 +270,16 @@ def test_ensemble_of_lbfgs_members_fits_one_after_another(digits):
     ens = _quiet(MLPEnsembleClassifier(MLPClassifier(solver="lbfgs", max_iter=20),
                                        n_estimators=2, random_state=0).fit, X, y)
     assert all(est.n_iter_ > 0 for est in ens.estimators_)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ensemble_of_one_class_predicts_it(seed):
+    """Members trained on one class output [1 - p, p]; the ensemble's classes_ has one entry
+    (an IndexError in predict, about one seed in two, before the fix)."""
+    from skmlp.ensemble import MLPEnsembleClassifier
+
+    X = np.random.RandomState(seed).uniform(-1, 1, (20, 3))
+    y = np.full(20, "only")
+    ens = _quiet(MLPEnsembleClassifier(MLPClassifier((8,), max_iter=20), n_estimators=3,
+                                       random_state=seed).fit, X, y)
+    np.testing.assert_array_equal(ens.predict(X), y)

@@ -12,8 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
-
-BN_EPSILON = 1e-5
+from .formulas import batch_norm_affine
 
 
 class NetSpec(NamedTuple):
@@ -131,8 +130,8 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
                 new_state["bn_var"][i] = mom * model_state["bn_var"][i] + (1 - mom) * var
             else:
                 mean, var = model_state["bn_mean"][i], model_state["bn_var"][i]
-            h = (h - mean) * jax.lax.rsqrt(var + BN_EPSILON)
-            h = h * params["bn_scale"][i] + params["bn_shift"][i]
+            a, c = batch_norm_affine(mean, var, params["bn_scale"][i], params["bn_shift"][i])
+            h = h * a + c
         h = HIDDEN_ACTIVATIONS[spec.activations[i]](h)
         if train and spec.dropout:
             rate = hparams["dropout"][i]

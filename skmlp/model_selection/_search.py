@@ -10,13 +10,14 @@ from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
 from .._optax_repr import readable
+from .._prefitted import fit_key, registry
 from .._sklearn_compat import DocLinkMixin, _safe_indexing
-from ._stacked import fit_key, fit_stacked, registry, stackable
+from .._stacking import fit_stacked, stackable
 
 
 class _StackedSearchMixin(DocLinkMixin):
     """Trains every stackable candidate x fold fit in model stacks before scikit-learn's own
-    search loop runs; that loop then finds each fit done (see ``_stacked``), so scoring,
+    search loop runs; that loop then finds each fit done (see ``_prefitted``), so scoring,
     ``cv_results_``, ``refit``, ``error_score`` and everything else are scikit-learn's."""
 
     def fit(self, X, y=None, **params):

@@ -1,0 +1,22 @@
+"""Formulas that the JAX core and the NumPy and ONNX inference paths share.
+
+Plain arithmetic over whatever arrays they are given (NumPy or JAX), and no JAX import, so
+prediction can use them without loading JAX.
+"""
+
+BN_EPSILON = 1e-5
+
+# SELU's constants (Klambauer et al. 2017), as jax.nn.selu uses them.
+SELU_ALPHA = 1.6732632423543772
+SELU_SCALE = 1.0507009873554805
+
+
+def batch_norm_affine(mean, var, scale, shift):
+    """Batch normalization as an affine map ``h -> h * a + c``.
+
+    ``(h - mean) / sqrt(var + eps) * scale + shift = h * a + c`` with
+    ``a = scale / sqrt(var + eps)`` and ``c = shift - mean * a``; folding it into the layer
+    before gives ``x (W a) + (b a + c)``.
+    """
+    a = scale / (var + BN_EPSILON) ** 0.5
+    return a, shift - mean * a
