@@ -24,7 +24,7 @@ from ._core.activations import HIDDEN_ACTIVATIONS
 from ._core.network import NetSpec, init_params
 from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
 from ._core.train import TrainSpec
-from ._data import choose_layout
+from ._data import check_sparse_structure, choose_layout
 from ._display import ModelSummary, model_summary
 from ._optax_repr import displaying, is_displaying, readable
 from ._prefitted import take_prefitted
@@ -344,6 +344,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
         X, y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
+        check_sparse_structure(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         sample_weight = self._apply_class_weight(y_raw, sample_weight, incremental)
@@ -462,6 +463,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """Predictions after the output activation, computed with NumPy on the host."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            check_sparse_structure(X)
         return _predict.forward(self, X)
 
     def summary(self) -> ModelSummary:

@@ -25,6 +25,7 @@ The cache is bounded (``max_size``, least recently used entries go first). Setti
 ``$XDG_CACHE_HOME/skmlp`` or ``~/.cache/skmlp``), ``SKMLP_CACHE_MAX_MB`` its size bound.
 """
 
+import contextlib
 import functools
 import hashlib
 import hmac
@@ -195,16 +196,22 @@ def _owned_private(st):
     return st.st_uid == os.getuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
-def _refuse(directory, why):
+def _warn_once(directory, message):
+    """Say once per directory and process why the cache can't work, and the fix."""
     if directory not in _refused:
         _refused.add(directory)
-        warnings.warn(
-            f"skmlp's compile cache directory {directory} {why}, so it is not used: a cached "
-            f"program is native code and must be yours alone. Fix: `chmod 700 {directory}` if "
-            f"you own it and trust its files, else remove it or point SKMLP_CACHE_DIR at a "
-            f"directory of your own (or set SKMLP_COMPILE_CACHE=0). skmlp compiles in memory "
-            f"meanwhile.", RuntimeWarning, stacklevel=5)
+        warnings.warn(message + " skmlp compiles in memory meanwhile.", RuntimeWarning,
+                      stacklevel=5)
     return None
+
+
+def _refuse(directory, why):
+    return _warn_once(
+        directory,
+        f"skmlp's compile cache directory {directory} {why}, so it is not used: a cached "
+        f"program is native code and must be yours alone. Fix: `chmod 700 {directory}` if "
+        f"you own it and trust its files, else remove it or point SKMLP_CACHE_DIR at a "
+        f"directory of your own (or set SKMLP_COMPILE_CACHE=0).")
 
 
 def _trusted_directory(create):
@@ -220,7 +227,11 @@ def _trusted_directory(create):
             raise
         return None
     if not stat.S_ISDIR(st.st_mode):
-        raise NotADirectoryError(f"{directory} is not a directory")
+        return _warn_once(
+            directory, f"skmlp's compile cache directory {directory} is not a directory, so "
+                       f"the cache is not used. Fix: point SKMLP_CACHE_DIR (or "
+                       f"skmlp.set_compile_cache(directory=...)) at a directory, or set "
+                       f"SKMLP_COMPILE_CACHE=0.")
     if hasattr(os, "getuid") and st.st_uid != os.getuid():
         return _refuse(directory, f"is owned by another user (uid {st.st_uid})")
     if not _owned_private(st):
@@ -253,7 +264,12 @@ def _secret_key(directory):
         return _refuse(directory, f"holds a key file ({path}) that is not private to you")
     with os.fdopen(fd, "rb") as f:
         key = f.read()
-    return key if len(key) == 32 else None
+    if len(key) != 32:
+        return _warn_once(
+            directory, f"skmlp's compile cache key {path} holds {len(key)} bytes instead of "
+                       f"32, so the cache is not used. Fix: delete that file (skmlp writes a "
+                       f"new key; entries under the old one are recompiled).")
+    return key
 
 
 def _tag(secret, key, blob):
@@ -316,14 +332,20 @@ def store(key, compiled):
         blob = pickle.dumps(serialize(compiled))
         path = entry_path(key)
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-")  # mode 0600
-        with os.fdopen(fd, "wb") as f:
-            f.write(_MAGIC + _tag(secret, key, blob) + blob)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(_MAGIC + _tag(secret, key, blob) + blob)
+            os.replace(tmp, path)
+        except BaseException:  # a full disk: no partial file is left behind
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         _evict(directory, keep=path)
     except Exception as exc:  # read-only home, full disk, unserializable program
-        warnings.warn(f"skmlp could not write its compile cache ({exc}); set "
-                      f"SKMLP_CACHE_DIR to a writable directory or SKMLP_COMPILE_CACHE=0.",
-                      RuntimeWarning, stacklevel=4)
+        _warn_once(compile_cache_dir(),
+                   f"skmlp could not write its compile cache ({exc}). Fix: set "
+                   f"SKMLP_CACHE_DIR to a writable directory with free space, or "
+                   f"SKMLP_COMPILE_CACHE=0.")
 
 
 def _evict(directory, keep):

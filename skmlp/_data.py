@@ -2,6 +2,7 @@
 per fit."""
 
 import math
+import warnings
 
 import jax
 import numpy as np
@@ -69,6 +70,42 @@ def _dense_to_csr(X, mask):
     return sp.csr_matrix((X[rows, cols], (rows, cols)), shape=X.shape)
 
 
+# A dense copy of sparse input above this size is worth a word (input_layout='dense').
+DENSE_COPY_WARN_BYTES = 256 * 2**20
+
+
+def _warn_large_dense(X):
+    size = X.shape[0] * X.shape[1] * X.dtype.itemsize
+    if size > DENSE_COPY_WARN_BYTES:
+        fill = X.nnz / max(X.shape[0] * X.shape[1], 1)
+        warnings.warn(
+            f"input_layout='dense' makes a dense copy of this {X.shape[0]} x {X.shape[1]} "
+            f"sparse matrix ({100 * fill:.2g}% non-zero): {size / 2**20:,.0f} MiB, and more on the "
+            f"device. input_layout='auto' or 'sparse' trains on its non-zeros only.",
+            UserWarning, stacklevel=5)
+
+
+def check_sparse_structure(X):
+    """Refuse a CSR or CSC matrix whose index arrays point outside it, in O(nnz): such a
+    matrix would otherwise train and predict on whatever memory the indices reach."""
+    if not sp.issparse(X) or X.format not in ("csr", "csc"):
+        return
+    n_minor = X.shape[1] if X.format == "csr" else X.shape[0]
+    indices, indptr = X.indices, X.indptr
+    if indptr.size != X.shape[0 if X.format == "csr" else 1] + 1 or (
+            indptr.size and (indptr[0] != 0 or indptr[-1] > indices.size
+                             or np.any(indptr[1:] < indptr[:-1]))):
+        raise ValueError(f"The sparse matrix X is corrupt: its index pointer (indptr) is not "
+                         f"a non-decreasing sequence from 0 to at most nnz. "
+                         f"X.check_format(full_check=True) names the fault.")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_minor):
+        which = "column" if X.format == "csr" else "row"
+        raise ValueError(f"The sparse matrix X is corrupt: a {which} index lies outside "
+                         f"[0, {n_minor}) (found {int(indices.min())} to "
+                         f"{int(indices.max())}). X.check_format(full_check=True) names the "
+                         f"fault; rebuild the matrix.")
+
+
 def choose_layout(X, setting="auto"):
     """``(X, layout)``: the layout training uses, 'sparse' or 'dense', and X ready for it.
 
@@ -79,6 +116,8 @@ def choose_layout(X, setting="auto"):
     dense X that trains sparse comes back as CSR (one pass); dense data pays one count.
     """
     if setting == "dense" or X.shape[0] == 0:
+        if setting == "dense" and sp.issparse(X):
+            _warn_large_dense(X)
         return X, "dense"
     if sp.issparse(X):
         X = X if X.format == "csr" else sp.csr_matrix(X)

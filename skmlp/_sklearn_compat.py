@@ -27,7 +27,7 @@ try:
     from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
     from sklearn.utils.multiclass import _check_partial_fit_first_call
     from sklearn.utils.optimize import _check_optimize_result
-    from sklearn.utils.validation import _check_sample_weight
+    from sklearn.utils.validation import _check_sample_weight, _num_samples
 except ImportError as error:  # pragma: no cover - depends on the installed scikit-learn
     raise _missing(error) from error
 

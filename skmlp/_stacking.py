@@ -7,6 +7,7 @@ groups into stacks that fit in memory, and trains each stack as one program.
 """
 
 import time
+import warnings
 from collections import defaultdict
 
 import jax
@@ -86,11 +87,15 @@ def fit_stacked(fits):
                 for (i, run), state in zip(chunk, states):
                     est = fits[i][0]
                     try:
-                        est._complete_run(run, run.result(state, interrupt.requested))
+                        est._complete_run(run, run.result(state))
                         results[i] = est
                     except Exception as exc:
                         results[i] = exc
                 share = (time.perf_counter() - began) / len(chunk)
                 for i, _ in chunk:
                     seconds[i] = share
+    if interrupt.requested:
+        warnings.warn("Training interrupted by user: every model stack stopped at its current "
+                      "epoch, and the truncated models are used as they are. Press Ctrl-C "
+                      "again to stop at once.")
     return results, seconds

@@ -104,30 +104,56 @@ class DeferredInterrupt:
     first SIGINT is recorded and the loop stops at the next epoch boundary with the model of the
     last completed epoch, as scikit-learn's ("Training interrupted by user."); a second SIGINT
     interrupts at once. Only the main thread can own signal handlers; elsewhere nothing changes.
+
+    Contexts nest: a search holds one around its whole fit, and each stack or fit inside holds
+    its own. A first SIGINT marks the innermost and every enclosing context; any later SIGINT,
+    in this context or in one opened later inside an enclosing one (the refit of a search that
+    was interrupted), raises KeyboardInterrupt. Should that exception be lost (a signal that
+    lands inside a garbage-collection callback is reported as "Exception ignored"), leaving the
+    context raises it instead.
     """
 
     def __init__(self):
         self.requested = False
+        self._again = False  # a second SIGINT arrived
         self._previous = None
+        self._parent = None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             try:
+                current = signal.getsignal(signal.SIGINT)
+                parent = getattr(current, "__self__", None)
+                self._parent = parent if isinstance(parent, DeferredInterrupt) else None
                 self._previous = signal.signal(signal.SIGINT, self._handle)
             except ValueError:  # an embedded interpreter that forbids it
                 self._previous = None
         return self
 
-    def _handle(self, signum, frame):
-        if self.requested:
-            if callable(self._previous):
-                return self._previous(signum, frame)
-            raise KeyboardInterrupt
-        self.requested = True
+    def _chain(self):
+        context = self
+        while context is not None:
+            yield context
+            context = context._parent
 
-    def __exit__(self, *exc_info):
+    def _handle(self, signum, frame):
+        if any(c.requested for c in self._chain()):
+            for context in self._chain():
+                context._again = True
+            previous = self._previous
+            while isinstance(getattr(previous, "__self__", None), DeferredInterrupt):
+                previous = previous.__self__._previous
+            if callable(previous) and previous is not signal.default_int_handler:
+                return previous(signum, frame)
+            raise KeyboardInterrupt
+        for context in self._chain():
+            context.requested = True
+
+    def __exit__(self, exc_type, *exc_info):
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+        if self._again and exc_type is None:
+            raise KeyboardInterrupt
         return False
 
 

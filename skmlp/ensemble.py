@@ -9,14 +9,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import MLPClassifier, MLPRegressor
-from ._sklearn_compat import DocLinkMixin, HasMethods, Interval, _fit_context
+from ._sklearn_compat import (DocLinkMixin, Interval, _check_sample_weight, _fit_context,
+                              _num_samples)
 from ._typing import ArrayLike, MatrixLike
 from ._stacking import fit_stacked, stackable
 
 
 class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
     _parameter_constraints: dict = {
-        "estimator": [HasMethods(["fit", "predict"]), None],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "bootstrap": ["boolean"],
         "random_state": ["random_state"],
@@ -63,8 +63,9 @@ class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
         self : object
             The fitted ensemble.
         """
-        n_samples = X.shape[0] if hasattr(X, "shape") else np.asarray(X).shape[0]
-        members = self._members(n_samples, sample_weight)
+        if sample_weight is not None:  # scikit-learn's checks and messages, before any draw
+            sample_weight = _check_sample_weight(sample_weight, X)
+        members = self._members(_num_samples(X), sample_weight)
         if all(stackable(est) for est, _ in members):
             results, _ = fit_stacked([(est, X, y, w) for est, w in members])
         else:  # lbfgs, an optax object or callbacks: one fit after another
@@ -136,6 +137,9 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
     >>> ens.predict_proba(X[:2]).shape
     (2, 3)
     """
+
+    _parameter_constraints: dict = {**_BaseMLPEnsemble._parameter_constraints,
+                                    "estimator": [MLPClassifier, None]}
 
     def _default(self):
         return MLPClassifier()
@@ -224,6 +228,9 @@ class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
     >>> ens.predict(X[:2]).shape
     (2,)
     """
+
+    _parameter_constraints: dict = {**_BaseMLPEnsemble._parameter_constraints,
+                                    "estimator": [MLPRegressor, None]}
 
     def _default(self):
         return MLPRegressor()

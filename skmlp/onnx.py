@@ -104,7 +104,17 @@ def _graph(scope, operator, container):
         raise ValueError(f"skmlp's ONNX export needs target_opset >= {MIN_OPSET}, got "
                          f"{container.target_opset}.")
     x_type = operator.inputs[0].type
+    if not isinstance(x_type, (FloatTensorType, DoubleTensorType)):  # integer input: float32
+        x_type = FloatTensorType()
     return est, _Graph(scope, container, guess_proto_type(x_type), guess_numpy_type(x_type))
+
+
+def _input(g, operator):
+    """The graph's input, cast to the compute type when it is given as integers."""
+    x = operator.inputs[0]
+    if isinstance(x.type, (FloatTensorType, DoubleTensorType)):
+        return x.full_name
+    return g.node("Cast", [x.full_name], to=g.proto_dtype)
 
 
 def _is_multilabel(est):
@@ -124,13 +134,16 @@ def _probabilities(g, mlp, x):
 
 
 def _mean(g, outputs, name):
-    return g.node("Identity" if len(outputs) == 1 else "Mean", outputs, name)
+    """The members' mean as a sum times 1/K (onnxruntime has no double ``Mean``)."""
+    if len(outputs) == 1:
+        return g.node("Identity", outputs, name)
+    return g.node("Mul", [g.node("Sum", outputs), g.const(1.0 / len(outputs))], name)
 
 
 def _convert_classifier(scope, operator, container):
     est, g = _graph(scope, operator, container)
     members = _members(est)
-    x = operator.inputs[0].full_name
+    x = _input(g, operator)
     label, proba = operator.outputs[0].full_name, operator.outputs[1].full_name
     _mean(g, [_probabilities(g, m, x) for m in members], proba)
     if _is_multilabel(members[0]):
@@ -163,14 +176,15 @@ def _classifier_shapes(operator):
 
 def _convert_regressor(scope, operator, container):
     est, g = _graph(scope, operator, container)
-    x = operator.inputs[0].full_name
+    x = _input(g, operator)
     _mean(g, [g.network(m, x) for m in _members(est)], operator.outputs[0].full_name)
 
 
 def _regressor_shapes(operator):
     calculate_linear_regressor_output_shapes(operator)
     n = operator.inputs[0].get_first_dimension()
-    tensor = type(operator.outputs[0].type)
+    tensor = DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else (
+        FloatTensorType)
     operator.outputs[0].type = tensor([n, _members(operator.raw_operator)[0].n_outputs_])
 
 

@@ -11,8 +11,9 @@ from sklearn.pipeline import Pipeline
 
 from .._optax_repr import readable
 from .._prefitted import fit_key, registry
-from .._sklearn_compat import DocLinkMixin, _safe_indexing
+from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 from .._stacking import fit_stacked, stackable
+from .._training import DeferredInterrupt
 
 
 class _StackedSearchMixin(DocLinkMixin):
@@ -39,16 +40,25 @@ class _StackedSearchMixin(DocLinkMixin):
         self : object
             Instance of fitted estimator.
         """
+        before = dict(vars(self))
         self._stack_inputs = (X, y, params)
         self._stack_seconds = {}
         try:
+            # The first Ctrl-C stops every model stack at its current epoch and the search
+            # goes on with the truncated models; a second stops the search at once.
             # Workers share this process's registry: threads, never processes.
-            with registry() as self._stack_registry, parallel_config(backend="threading"):
+            with DeferredInterrupt(), registry() as self._stack_registry, \
+                    parallel_config(backend="threading"):
                 super().fit(X, y, **params)
+            self._charge_stack_time()
+            self._readable_solvers()
+        except BaseException:  # a failed search is the search it was (scikit-learn's too)
+            vars(self).clear()
+            vars(self).update(before)
+            raise
         finally:
-            del self._stack_inputs, self._stack_registry
-        self._charge_stack_time()
-        self._readable_solvers()
+            for name in ("_stack_inputs", "_stack_registry", "_stack_seconds"):
+                vars(self).pop(name, None)
         return self
 
     def _candidates(self):
@@ -74,14 +84,20 @@ class _StackedSearchMixin(DocLinkMixin):
         super()._run_search(evaluate, **kwargs)
 
     def _fold_fits(self, candidates):
-        """The (candidate, fold) fits an MLP can stack, as (index, estimator, X, y, weight)."""
+        """The (candidate, fold) fits an MLP can stack, as (index, estimator, X, y, weight).
+
+        Each fold's training rows are indexed once, for all its candidates, and a Pipeline's
+        earlier steps are fitted once per (fold, their parameters). A fit whose preparation
+        fails here (a step that raises, a sample weight of the wrong length) is left to
+        scikit-learn's loop, which meets the same error and applies ``error_score``.
+        """
         X, y, params = self._stack_inputs
         groups = params.get("groups")
         fit_params = {k: v for k, v in params.items() if k != "groups"}
         # the splitter scikit-learn's fit checks (public check_cv: the same object it builds)
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))
-        fits = []
+        rows, prefixes, fits = {}, {}, []
         for ci, candidate in enumerate(candidates):
             est = clone(self.estimator).set_params(**clone(candidate, safe=False))
             final = est.steps[-1][1] if isinstance(est, Pipeline) else est
@@ -89,15 +105,33 @@ class _StackedSearchMixin(DocLinkMixin):
                           else "sample_weight")
             if not stackable(final) or set(fit_params) - {weight_key}:
                 continue  # scikit-learn's loop fits it
+            prefix = est[:-1] if isinstance(est, Pipeline) and len(est.steps) > 1 else None
+            prefix_key = None if prefix is None else repr(
+                sorted((k, repr(v)) for k, v in prefix.get_params(deep=True).items()))
             for fi, (train, _) in enumerate(splits):
-                X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
-                weight = fit_params.get(weight_key)
-                weight = None if weight is None else _safe_indexing(weight, train)
-                mlp = clone(final)
-                if isinstance(est, Pipeline) and len(est.steps) > 1:
-                    X_train = clone(est[:-1]).fit_transform(X_train, y_train)
-                fits.append(((ci, fi), mlp, X_train, y_train, weight))
+                try:
+                    X_train, y_train, weight = self._fold_rows(rows, fi, train, weight_key)
+                    if prefix is not None:
+                        key = (fi, prefix_key)
+                        if key not in prefixes:
+                            prefixes[key] = clone(prefix).fit_transform(X_train, y_train)
+                        X_train = prefixes[key]
+                except Exception:  # noqa: BLE001 - scikit-learn's loop reports it
+                    continue
+                fits.append(((ci, fi), clone(final), X_train, y_train, weight))
         return fits
+
+    def _fold_rows(self, rows, fold, train, weight_key):
+        """A fold's training rows (X, y and the sample weight), indexed once per fold."""
+        if (fold, weight_key) not in rows:
+            X, y, params = self._stack_inputs
+            weight = params.get(weight_key)
+            if weight is not None and _num_samples(weight) != _num_samples(X):
+                raise ValueError("sample_weight has the wrong length")
+            rows[fold, weight_key] = (
+                _safe_indexing(X, train), _safe_indexing(y, train),
+                None if weight is None else _safe_indexing(weight, train))
+        return rows[fold, weight_key]
 
     def _train_stacks(self, candidates):
         fits = self._fold_fits(candidates)
