@@ -95,9 +95,9 @@ def check_sparse_structure(X):
     if indptr.size != X.shape[0 if X.format == "csr" else 1] + 1 or (
             indptr.size and (indptr[0] != 0 or indptr[-1] > indices.size
                              or np.any(indptr[1:] < indptr[:-1]))):
-        raise ValueError(f"The sparse matrix X is corrupt: its index pointer (indptr) is not "
-                         f"a non-decreasing sequence from 0 to at most nnz. "
-                         f"X.check_format(full_check=True) names the fault.")
+        raise ValueError("The sparse matrix X is corrupt: its index pointer (indptr) is not "
+                         "a non-decreasing sequence from 0 to at most nnz. "
+                         "X.check_format(full_check=True) names the fault.")
     if indices.size and (indices.min() < 0 or indices.max() >= n_minor):
         which = "column" if X.format == "csr" else "row"
         raise ValueError(f"The sparse matrix X is corrupt: a {which} index lies outside "

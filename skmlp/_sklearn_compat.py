@@ -43,7 +43,7 @@ def lbfgs_print_options(iprint):
 
 
 __all__ = ["HasMethods", "Interval", "Options", "StrOptions", "_check_optimize_result",
-           "_check_partial_fit_first_call", "_check_sample_weight", "_fit_context",
+           "_check_partial_fit_first_call", "_check_sample_weight", "_fit_context", "_num_samples",
            "_safe_indexing", "lbfgs_print_options"]
 
 

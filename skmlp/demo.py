@@ -1,4 +1,5 @@
-"""skmlp next to scikit-learn: run ``python -m skmlp.demo``.
+"""skmlp next to scikit-learn: run ``python -m skmlp.demo`` (``--fast``: the same three
+workloads cut down to seconds, as the test suite runs them).
 
 Three workloads, each fitted by scikit-learn's MLP and by skmlp with the same settings and
 ``random_state``, timed side by side (wall clock, fits only):
@@ -15,6 +16,7 @@ network shape on a machine compiles its training program ("cold"); the compile c
 for every later process ("warm"), so each skmlp figure says which it was.
 """
 
+import sys
 import time
 import warnings
 
@@ -32,6 +34,9 @@ from skmlp.datasets import make_ratings
 from skmlp.model_selection import GridSearchCV as StackedGridSearchCV
 
 GRID = {"mlpclassifier__alpha": [1e-4, 1e-2], "mlpclassifier__learning_rate_init": [1e-3, 1e-2]}
+# Workload sizes (epochs or iterations, ratings): the full demo, and --fast.
+SIZES = {False: {"digits_epochs": 200, "ratings": 50_000, "lbfgs_iter": 10, "grid_epochs": 50},
+         True: {"digits_epochs": 10, "ratings": 5_000, "lbfgs_iter": 3, "grid_epochs": 5}}
 
 
 def _timed(fn):
@@ -66,57 +71,60 @@ def _skmlp_runs(make, fit, score):
     return runs
 
 
-def digits_pipeline():
+def digits_pipeline(size):
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0,
                                                         stratify=y)
-    sk = make_pipeline(StandardScaler(), SklearnMLP(random_state=0))
+    epochs = size["digits_epochs"]
+    sk = make_pipeline(StandardScaler(), SklearnMLP(max_iter=epochs, random_state=0))
     sk_time, _ = _timed(lambda: sk.fit(X_train, y_train))
     runs = _skmlp_runs(
-        lambda dtype: make_pipeline(StandardScaler(),
-                                    SkmlpMLP(random_state=0, compute_dtype=dtype)),
+        lambda dtype: make_pipeline(StandardScaler(), SkmlpMLP(
+            max_iter=epochs, random_state=0, compute_dtype=dtype)),
         lambda m: m.fit(X_train, y_train), lambda m: m.score(X_test, y_test))
-    _row(f"digits, Pipeline(StandardScaler, MLP(100,)), {len(X_train)} images, adam to "
-         f"convergence (test accuracy)", sk_time, sk.score(X_test, y_test), runs)
+    _row(f"digits, Pipeline(StandardScaler, MLP(100,)), {len(X_train)} images, adam, at most "
+         f"{epochs} epochs (test accuracy)", sk_time, sk.score(X_test, y_test), runs)
 
 
-def sparse_recommender():
-    pairs, ratings = make_ratings(n_ratings=50_000, random_state=0)
+def sparse_recommender(size):
+    pairs, ratings = make_ratings(n_ratings=size["ratings"], random_state=0)
     X = OneHotEncoder().fit_transform(pairs).tocsr()
     y = ratings >= 4
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=42)
-    kw = dict(solver="lbfgs", max_iter=10, random_state=0)
+    kw = dict(solver="lbfgs", max_iter=size["lbfgs_iter"], random_state=0)
     sk = SklearnMLP(**kw)
     sk_time, _ = _timed(lambda: sk.fit(X_train, y_train))
     runs = _skmlp_runs(lambda dtype: SkmlpMLP(compute_dtype=dtype, **kw),
                        lambda m: m.fit(X_train, y_train), lambda m: m.score(X_test, y_test))
-    _row(f"one-hot (user, item) CSR, {X_train.shape[0]}x{X.shape[1]}, lbfgs 10 iterations "
-         f"(test accuracy)", sk_time, sk.score(X_test, y_test), runs)
+    _row(f"one-hot (user, item) CSR, {X_train.shape[0]}x{X.shape[1]}, lbfgs "
+         f"{kw['max_iter']} iterations (test accuracy)", sk_time, sk.score(X_test, y_test), runs)
 
 
-def grid_search():
+def grid_search(size):
     X, y = load_digits(return_X_y=True)
     X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.25, random_state=0,
                                                         stratify=y)
-    sk = GridSearchCV(make_pipeline(StandardScaler(), SklearnMLP(max_iter=50, random_state=0)),
-                      GRID, cv=3)
+    epochs = size["grid_epochs"]
+    sk = GridSearchCV(make_pipeline(StandardScaler(), SklearnMLP(max_iter=epochs,
+                                                                 random_state=0)), GRID, cv=3)
     sk_time, _ = _timed(lambda: sk.fit(X_train, y_train))
     runs = _skmlp_runs(
         lambda dtype: StackedGridSearchCV(make_pipeline(StandardScaler(), SkmlpMLP(
-            max_iter=50, random_state=0, compute_dtype=dtype)), GRID, cv=3),
+            max_iter=epochs, random_state=0, compute_dtype=dtype)), GRID, cv=3),
         lambda m: m.fit(X_train, y_train), lambda m: m.score(X_test, y_test))
-    _row("digits, GridSearchCV 4 candidates x 3 folds, 50 epochs (skmlp: model stacks; "
+    _row(f"digits, GridSearchCV 4 candidates x 3 folds, {epochs} epochs (skmlp: model stacks; "
          "test accuracy of the best)",
          sk_time, sk.score(X_test, y_test), runs)
 
 
-def main():
+def main(fast=False):
+    size = SIZES[bool(fast)]
     jax.devices()  # JAX's start-up, like the imports, is charged to no one
     print("skmlp next to scikit-learn: same estimators, same settings, fit times side by side")
     print("(ratios are scikit-learn's time over skmlp's; higher is better for skmlp).\n")
-    digits_pipeline()
-    sparse_recommender()
-    grid_search()
+    digits_pipeline(size)
+    sparse_recommender(size)
+    grid_search(size)
     print("\ncold: the first fit of a network shape on this machine, which compiles its "
           "program;\nwarm: the program was compiled already (in this process, or in the "
           "compile cache,\n~/.cache/skmlp, that serves every later process).")
@@ -127,4 +135,4 @@ def main():
 if __name__ == "__main__":
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        main()
+        main(fast="--fast" in sys.argv[1:])

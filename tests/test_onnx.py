@@ -7,12 +7,10 @@ from sklearn.datasets import load_digits, make_multilabel_classification, make_r
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import onnxruntime
+
 from skmlp import MLPClassifier, MLPRegressor
-
-skl2onnx = pytest.importorskip("skl2onnx")
-onnxruntime = pytest.importorskip("onnxruntime")
-
-from skmlp.onnx import to_onnx  # noqa: E402  (needs skl2onnx)
+from skmlp.onnx import to_onnx
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

@@ -5,6 +5,8 @@ schedule guard."""
 import importlib.metadata
 import pathlib
 import re
+import subprocess
+import sys
 import tomllib
 
 import numpy as np
@@ -146,7 +148,7 @@ def test_html_repr_links_to_skmlp_docs():
 
 @pytest.fixture
 def plt():
-    matplotlib = pytest.importorskip("matplotlib")
+    import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -318,14 +320,20 @@ def test_search_propagates_callbacks_to_stacked_fits(digits, sk_callback):
     assert len(epochs) == 5 * 3
 
 
-def test_progress_bar_over_epochs_and_search_fits(digits, sk_callback):
-    pytest.importorskip("rich")
+def test_progress_bar_over_epochs_and_search_fits(digits, sk_callback, capfd):
     X, y = digits
     clf = MLPClassifier(max_iter=3, random_state=0).set_callbacks(sk_callback.ProgressBar())
     assert clf.fit(X, y).n_iter_ == 3
+    out = capfd.readouterr().out
+    assert "MLPClassifier - fit" in out and "100%" in out
     search = GridSearchCV(MLPClassifier(max_iter=2, random_state=0), {"alpha": [1e-4, 1e-2]},
                           cv=2).set_callbacks(sk_callback.ProgressBar(max_propagation_depth=None))
-    assert search.fit(X, y).best_params_["alpha"] in (1e-4, 1e-2)
+    search.fit(X, y)
+    out = capfd.readouterr().out
+    # one bar per stacked fit (replayed from its stack), and one for the refit
+    for k in range(4):
+        assert f"candidate-split-evaluation | MLPClassifier - fit #{k}" in out
+    assert "refit-with-best-params | MLPClassifier - fit" in out
 
 
 # ---------------------------------------------------------------------------- persistence
@@ -335,7 +343,7 @@ def test_progress_bar_over_epochs_and_search_fits(digits, sk_callback):
 def test_skops_round_trip_without_trusting_optax(solver, digits, tmp_path):
     """A fitted model holds no optax types (its optimizer state is a list of arrays), so
     skops loads it trusting skmlp's own classes only, and partial_fit resumes exactly."""
-    sio = pytest.importorskip("skops.io")
+    import skops.io as sio
     X, y = digits
     clf = MLPClassifier(hidden_layer_sizes=(8,), solver=solver, max_iter=3, batch_norm=True,
                         random_state=0).fit(X, y)
@@ -379,3 +387,15 @@ def test_optax_solver_reads_well_in_repr_and_cv_results(digits):
     shown = search.cv_results_["param_solver"][1]
     assert "scale_by_adam" in repr(shown) and shown.init is tx.init
     assert search.cv_results_["params"][1]["solver"] is tx
+
+
+def test_the_demo_runs_in_fast_mode():
+    """The README's main job, cut down (``--fast``): its three workloads print their rows."""
+    result = subprocess.run([sys.executable, "-m", "skmlp.demo", "--fast"], capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line for line in result.stdout.splitlines()
+            if line.strip().startswith(("skmlp,", "skmlp float32,"))]
+    assert len(rows) >= 6 and all("score" in row for row in rows)
+    for workload in ("digits, Pipeline", "one-hot (user, item) CSR", "GridSearchCV 4 candidates"):
+        assert workload in result.stdout
