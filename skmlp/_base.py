@@ -27,7 +27,7 @@ from ._core.train import TrainSpec
 from ._data import check_sparse_structure, choose_layout
 from ._display import ModelSummary, model_summary
 from ._optax_repr import displaying, is_displaying, readable
-from ._prefitted import take_prefitted
+from ._prefitted import CALLBACK_ATTRIBUTES, take_prefitted
 from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, Interval, Options,
                               StrOptions, _check_sample_weight, _fit_context)
 from ._typing import ArrayLike, MatrixLike
@@ -55,14 +55,15 @@ def _restore_on_error(method):
     Errors can surface after new weights were drawn (a setting that conflicts with the data, a
     validation set that is too small, a callback that raises, Ctrl-C while compiling); restoring
     keeps a previously fitted model usable and an unfitted one unfitted. Everything but the
-    constructor parameters is deep-copied first: training mutates objects in place (the
-    learning-rate schedule, the optimizer state), and those must roll back too.
+    constructor parameters and scikit-learn's callback contexts is deep-copied first: training
+    mutates objects in place (the learning-rate schedule, the optimizer state), and those must
+    roll back too.
     """
 
     @functools.wraps(method)
     def guarded(self, *args, **kwargs):
-        params = self._get_param_names()
-        before = {k: v if k in params else copy.deepcopy(v) for k, v in vars(self).items()}
+        kept = {*self._get_param_names(), *CALLBACK_ATTRIBUTES}  # held, not copied
+        before = {k: v if k in kept else copy.deepcopy(v) for k, v in vars(self).items()}
         try:
             return method(self, *args, **kwargs)
         except BaseException:  # KeyboardInterrupt too

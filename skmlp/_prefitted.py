@@ -14,8 +14,9 @@ import joblib
 
 _registries: list = []
 # scikit-learn's callbacks and their contexts, which a search propagates to an estimator just
-# before its fit: they stay the estimator's own when a prefitted state is handed over.
-_CALLBACK_ATTRIBUTES = {"_skl_callbacks", "_parent_callback_ctx", "_callback_fit_ctx",
+# before its fit: they stay the estimator's own when a prefitted state is handed over (and are
+# never copied: a context references the whole task tree above it).
+CALLBACK_ATTRIBUTES = {"_skl_callbacks", "_parent_callback_ctx", "_callback_fit_ctx",
                         "_skl_callbacks_to_teardown"}
 
 
@@ -51,6 +52,6 @@ def take_prefitted(est, X, y, sample_weight):
             if isinstance(result, BaseException):
                 raise result
             vars(est).update({k: v for k, v in vars(result).items()
-                              if k not in _CALLBACK_ATTRIBUTES})
+                              if k not in CALLBACK_ATTRIBUTES})
             return True
     return False

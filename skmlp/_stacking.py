@@ -3,15 +3,21 @@ ensembles.
 
 ``fit_stacked`` prepares each fit exactly as ``fit`` would (its own RandomState: initial
 weights, validation split, shuffles), groups the fits that share a compiled program, cuts the
-groups into stacks that fit in memory, and trains each stack as one program.
+groups into stacks that fit in memory, and trains each stack as one program: in this process,
+or as joblib tasks under the backend the user chose (loky processes on one machine, a Dask
+cluster's workers), at least one stack per worker. A task is pure: prepared runs in, NumPy
+results out, so a worker that dies can have its tasks rerun elsewhere.
 """
 
+import os
 import time
 import warnings
 from collections import defaultdict
 
 import jax
 import optax
+from joblib import Parallel, delayed, effective_n_jobs
+from joblib.parallel import get_active_backend
 
 from . import _training
 from ._base import _BaseMLP
@@ -27,6 +33,16 @@ def stackable(est):
             and not isinstance(est.solver, optax.GradientTransformation)
             and not est.callbacks and not getattr(est, "_skl_callbacks", None)
             and not est.warm_start)
+
+
+def dispatched_workers(n_jobs):
+    """How many joblib workers training is sent to: 1 (train in this process) for ``n_jobs``
+    None or 1 and for the threading and sequential backends, else the active backend's
+    effective number of jobs (loky processes, a Dask cluster's workers)."""
+    backend, _ = get_active_backend()
+    if type(backend).__name__ in ("ThreadingBackend", "SequentialBackend"):
+        return 1
+    return max(1, effective_n_jobs(n_jobs))
 
 
 def _nbytes(tree):
@@ -61,14 +77,103 @@ def _chunks(members):
     return [[m for piece in chunk for m in piece] for chunk in chunks]
 
 
-def fit_stacked(fits):
-    """Train fits ``(estimator, X, y, sample_weight)`` in model stacks.
+def _cost(chunk):
+    """A stack's work, roughly: models x epochs x rows x parameters."""
+    return sum(run.rules.max_iter * run.n_samples * _nbytes(run.state.params)
+               for _, run in chunk)
 
-    Returns, per fit, the fitted estimator (the one given, now fitted) or the exception its fit
-    raised, and the seconds of stack training charged to it (its stack's time over its size).
+
+def _halves(chunk):
+    """A stack cut in two stacks that are each still a stack, as evenly as it goes: between
+    its data-sharing groups, or between the members of every group (which keeps the groups,
+    so each half still shares its data)."""
+    groups = _training.share_groups([run for _, run in chunk])
+    cuts = []
+    if len(groups) > 1:
+        cut = len(groups) // 2
+        cuts.append(([chunk[i] for g in groups[:cut] for i in g],
+                     [chunk[i] for g in groups[cut:] for i in g]))
+    if len(groups[0]) > 1:
+        cut = len(groups[0]) // 2
+        cuts.append(([chunk[i] for g in groups for i in g[:cut]],
+                     [chunk[i] for g in groups for i in g[cut:]]))
+    return min(cuts, key=lambda halves: max(map(_cost, halves)))
+
+
+def _balance(chunks, n_workers):
+    """Cut the costliest stacks in two until every worker has one (or nothing is left to cut)."""
+    chunks = list(chunks)
+    while len(chunks) < n_workers:
+        chunk = max(chunks, key=_cost)
+        if len(chunk) < 2:
+            break
+        chunks.remove(chunk)
+        chunks.extend(_halves(chunk))
+    return sorted(chunks, key=_cost, reverse=True)  # the longest tasks first
+
+
+def _share_data(chunk):
+    """Runs that see the same rows hold one copy of them (sent once with a task)."""
+    for group in _training.share_groups([run for _, run in chunk]):
+        first = chunk[group[0]][1]
+        for i in group[1:]:
+            chunk[i][1].data, chunk[i][1].val_data = first.data, first.val_data
+
+
+def _train_chunk(runs, interrupt):
+    """Train one stack; per run, ``(history, weights)`` or the exception its fit raised, and
+    the stack's training seconds."""
+    began = time.perf_counter()
+    states = _training.train(runs, interrupt)
+    outcome = []
+    for run, state in zip(runs, states):
+        try:
+            outcome.append((run.history, run.result(state)))
+        except Exception as exc:  # the fit's own error, for scikit-learn's error_score
+            outcome.append(exc)
+    return outcome, time.perf_counter() - began
+
+
+def _limit_threads():
+    """In a worker, XLA's matrix products run single-threaded when joblib gave the worker one
+    core (loky sets OMP_NUM_THREADS as it does for BLAS), so workers don't oversubscribe the
+    machine. Only effective before the worker's first JAX computation."""
+    if os.environ.get("OMP_NUM_THREADS") == "1":
+        flags = os.environ.get("XLA_FLAGS", "")
+        if "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
+
+
+def _train_chunk_task(runs):
+    """A joblib task: one stack trained in a worker."""
+    _limit_threads()
+    with _training.DeferredInterrupt() as interrupt:
+        return _train_chunk(runs, interrupt)
+
+
+def _fit_task(est, X, y, sample_weight):
+    """A joblib task: one fit that doesn't stack, trained in a worker."""
+    _limit_threads()
+    began = time.perf_counter()
+    try:
+        est.fit(X, y, sample_weight=sample_weight)
+    except Exception as exc:  # the fit's own error, for scikit-learn's error_score
+        return exc, time.perf_counter() - began
+    return est, time.perf_counter() - began
+
+
+def fit_stacked(fits, n_jobs=None, alone=()):
+    """Train fits ``(estimator, X, y, sample_weight)`` in model stacks, and the fits ``alone``
+    (the same shape; fits that don't stack) one by one, in this process or as joblib tasks
+    (see ``dispatched_workers``).
+
+    Returns, for ``fits`` then ``alone``, the fitted estimator (the one given, now fitted) or
+    the exception its fit raised, and the seconds of training charged to it (its stack's time
+    over its size).
     """
-    results = [None] * len(fits)
-    seconds = [0.0] * len(fits)
+    alone = list(alone)
+    results = [None] * (len(fits) + len(alone))
+    seconds = [0.0] * len(results)
     groups = defaultdict(list)
     for i, (est, X, y, sample_weight) in enumerate(fits):
         try:
@@ -78,22 +183,35 @@ def fit_stacked(fits):
             results[i] = exc
             continue
         groups[run.signature()].append((i, run))
+    chunks = [chunk for members in groups.values() for chunk in _chunks(members)]
+    n_workers = dispatched_workers(n_jobs)
+    if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free
+        chunks = _balance(chunks, max(1, n_workers - len(alone)))
+    for chunk in chunks:
+        _share_data(chunk)
 
     with _training.DeferredInterrupt() as interrupt:
-        for members in groups.values():
-            for chunk in _chunks(members):
-                began = time.perf_counter()
-                states = _training.train([run for _, run in chunk], interrupt)
-                for (i, run), state in zip(chunk, states):
-                    est = fits[i][0]
-                    try:
-                        est._complete_run(run, run.result(state))
-                        results[i] = est
-                    except Exception as exc:
-                        results[i] = exc
-                share = (time.perf_counter() - began) / len(chunk)
-                for i, _ in chunk:
-                    seconds[i] = share
+        if n_workers > 1:
+            tasks = [delayed(_train_chunk_task)([run for _, run in chunk]) for chunk in chunks]
+            tasks += [delayed(_fit_task)(*fit) for fit in alone]
+            outcomes = Parallel(n_jobs=n_jobs)(tasks)
+        else:
+            outcomes = [_train_chunk([run for _, run in chunk], interrupt) for chunk in chunks]
+            outcomes += [_fit_task(*fit) for fit in alone]
+    for chunk, (outcome, elapsed) in zip(chunks, outcomes):
+        for (i, run), result in zip(chunk, outcome):
+            seconds[i] = elapsed / len(chunk)
+            if isinstance(result, BaseException):
+                results[i] = result
+                continue
+            run.history, weights = result
+            try:
+                fits[i][0]._complete_run(run, weights)
+                results[i] = fits[i][0]
+            except Exception as exc:
+                results[i] = exc
+    for k, (result, elapsed) in enumerate(outcomes[len(chunks):]):
+        results[len(fits) + k], seconds[len(fits) + k] = result, elapsed
     if interrupt.requested:
         warnings.warn("Training interrupted by user: every model stack stopped at its current "
                       "epoch, and the truncated models are used as they are. Press Ctrl-C "

@@ -19,13 +19,16 @@ class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "bootstrap": ["boolean"],
+        "n_jobs": [None, Integral],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator=None, *, n_estimators=10, bootstrap=False, random_state=None):
+    def __init__(self, estimator=None, *, n_estimators=10, bootstrap=False, n_jobs=None,
+                 random_state=None):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.bootstrap = bootstrap
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def _members(self, n_samples, sample_weight):
@@ -66,15 +69,13 @@ class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
         if sample_weight is not None:  # scikit-learn's checks and messages, before any draw
             sample_weight = _check_sample_weight(sample_weight, X)
         members = self._members(_num_samples(X), sample_weight)
+        fits = [(est, X, y, w) for est, w in members]
         if all(stackable(est) for est, _ in members):
-            results, _ = fit_stacked([(est, X, y, w) for est, w in members])
-        else:  # lbfgs, an optax object or callbacks: one fit after another
-            results = []
-            for est, w in members:
-                try:
-                    results.append(est.fit(X, y, sample_weight=w))
-                except Exception as exc:  # noqa: BLE001 - re-raised below
-                    results.append(exc)
+            results, _ = fit_stacked(fits, n_jobs=self.n_jobs)
+        elif not members[0][0].callbacks:  # lbfgs or an optax object: a task per member
+            results, _ = fit_stacked([], n_jobs=self.n_jobs, alone=fits)
+        else:  # callbacks run in this process: one fit after another
+            results = [est.fit(X, y, sample_weight=w) for est, w in members]
         for result in results:
             if isinstance(result, BaseException):
                 raise result
@@ -107,11 +108,16 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
     ----------
     estimator : MLPClassifier, default=None
         The member; None is ``MLPClassifier()``. With ``solver='lbfgs'``, an optax object or
-        callbacks the members train one after another.
+        callbacks the members train one by one (as tasks of their own with ``n_jobs``, but for
+        callbacks, which run in this process).
     n_estimators : int, default=10
         Number of members.
     bootstrap : bool, default=False
         Whether each member trains on a bootstrap sample of the rows.
+    n_jobs : int, default=None
+        Workers that train the members, under joblib's active backend
+        (``parallel_config``): the stack is cut so every worker trains a part. None or 1, or
+        the threading backend, trains one stack in this process.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds and the bootstrap samples.
 
@@ -205,6 +211,10 @@ class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
         Number of members.
     bootstrap : bool, default=False
         Whether each member trains on a bootstrap sample of the rows.
+    n_jobs : int, default=None
+        Workers that train the members, under joblib's active backend
+        (``parallel_config``): the stack is cut so every worker trains a part. None or 1, or
+        the threading backend, trains one stack in this process.
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds and the bootstrap samples.
 

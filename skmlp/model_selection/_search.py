@@ -3,6 +3,7 @@
 import numpy as np
 import optax
 from joblib import parallel_config
+from joblib.parallel import get_active_backend
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import GridSearchCV as _SkGridSearchCV
 from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
@@ -12,7 +13,8 @@ from sklearn.pipeline import Pipeline
 from .._optax_repr import readable
 from .._prefitted import fit_key, registry
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
-from .._stacking import fit_stacked, stackable
+from .._base import _BaseMLP
+from .._stacking import dispatched_workers, fit_stacked, stackable
 from .._training import DeferredInterrupt
 
 
@@ -47,6 +49,10 @@ class _StackedSearchMixin(DocLinkMixin):
             # The first Ctrl-C stops every model stack at its current epoch and the search
             # goes on with the truncated models; a second stops the search at once.
             # Workers share this process's registry: threads, never processes.
+            # The stacks train under the backend the user chose (see _train_stacks); then
+            # scikit-learn's loop, which finds every fit done, scores in this process's
+            # threads, where the registry is.
+            self._user_backend = get_active_backend()[0]
             with DeferredInterrupt(), registry() as self._stack_registry, \
                     parallel_config(backend="threading"):
                 super().fit(X, y, **params)
@@ -57,7 +63,8 @@ class _StackedSearchMixin(DocLinkMixin):
             vars(self).update(before)
             raise
         finally:
-            for name in ("_stack_inputs", "_stack_registry", "_stack_seconds"):
+            for name in ("_stack_inputs", "_stack_registry", "_stack_seconds",
+                         "_user_backend"):
                 vars(self).pop(name, None)
         return self
 
@@ -83,8 +90,11 @@ class _StackedSearchMixin(DocLinkMixin):
         kwargs = {} if callback_ctx is None else {"callback_ctx": callback_ctx}
         super()._run_search(evaluate, **kwargs)
 
-    def _fold_fits(self, candidates):
-        """The (candidate, fold) fits an MLP can stack, as (index, estimator, X, y, weight).
+    def _fold_fits(self, candidates, alone):
+        """The (candidate, fold) fits of skmlp MLPs trained before scikit-learn's loop, as
+        ``((candidate, fold), estimator, X, y, weight, stacks)``: those that stack, and with
+        ``alone`` those that don't (trained one by one as tasks) but for fits with callbacks,
+        which run in scikit-learn's loop.
 
         Each fold's training rows are indexed once, for all its candidates, and a Pipeline's
         earlier steps are fitted once per (fold, their parameters). A fit whose preparation
@@ -103,7 +113,9 @@ class _StackedSearchMixin(DocLinkMixin):
             final = est.steps[-1][1] if isinstance(est, Pipeline) else est
             weight_key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
                           else "sample_weight")
-            if not stackable(final) or set(fit_params) - {weight_key}:
+            stacks = stackable(final)
+            if set(fit_params) - {weight_key} or not isinstance(final, _BaseMLP) or not (
+                    stacks or (alone and not final.callbacks)):
                 continue  # scikit-learn's loop fits it
             prefix = est[:-1] if isinstance(est, Pipeline) and len(est.steps) > 1 else None
             prefix_key = None if prefix is None else repr(
@@ -118,7 +130,7 @@ class _StackedSearchMixin(DocLinkMixin):
                         X_train = prefixes[key]
                 except Exception:  # noqa: BLE001 - scikit-learn's loop reports it
                     continue
-                fits.append(((ci, fi), clone(final), X_train, y_train, weight))
+                fits.append(((ci, fi), clone(final), X_train, y_train, weight, stacks))
         return fits
 
     def _fold_rows(self, rows, fold, train, weight_key):
@@ -134,14 +146,23 @@ class _StackedSearchMixin(DocLinkMixin):
         return rows[fold, weight_key]
 
     def _train_stacks(self, candidates):
-        fits = self._fold_fits(candidates)
-        keys = [fit_key(mlp, X, y, w) for _, mlp, X, y, w in fits]  # before fitting
-        results, seconds = fit_stacked([f[1:] for f in fits])
+        """Train the candidate x fold fits of skmlp MLPs: the stacks, in this process for
+        ``n_jobs`` None or 1 or threads, else as joblib tasks under the user's backend, with
+        the fits that don't stack as tasks of their own."""
+        with parallel_config(backend=self._user_backend):
+            n_workers = dispatched_workers(self.n_jobs)
+            alone = n_workers > 1 and not getattr(self, "_skl_callbacks", None)
+            fits = self._fold_fits(candidates, alone)
+            fits = [f for f in fits if f[-1]] + [f for f in fits if not f[-1]]
+            keys = [fit_key(mlp, X, y, w) for _, mlp, X, y, w, _ in fits]  # before fitting
+            results, seconds = fit_stacked([f[1:5] for f in fits if f[-1]],
+                                           n_jobs=self.n_jobs,
+                                           alone=[f[1:5] for f in fits if not f[-1]])
         curves = {}
         for (where, *_), key, result, sec in zip(fits, keys, results, seconds):
             self._stack_registry[key] = result
             self._stack_seconds[where] = sec
-            if not isinstance(result, BaseException):
+            if not isinstance(result, BaseException) and hasattr(result, "loss_curve_"):
                 curves.setdefault(where[0], {})[where[1]] = (
                     list(result.loss_curve_), list(result.validation_loss_curve_ or []) or None,
                     list(result.validation_scores_ or []) or None)
@@ -187,7 +208,10 @@ class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
     scoring : str, callable, list, tuple or dict, default=None
         See :class:`sklearn.model_selection.GridSearchCV`.
     n_jobs : int, default=None
-        Threads scoring the fitted candidates (stacks already use every core).
+        Workers that train the fits, under joblib's active backend (``parallel_config``):
+        the stacks are cut so every worker gets one, and fits that don't stack are tasks of
+        their own. None or 1, or the threading backend, trains every stack in this process
+        (each already uses every core). Scoring runs in this process's threads.
     refit : bool, str, or callable, default=True
         See :class:`sklearn.model_selection.GridSearchCV`.
     cv : int, cross-validation generator or an iterable, default=None
@@ -247,7 +271,10 @@ class RandomizedSearchCV(_StackedSearchMixin, _SkRandomizedSearchCV):
     scoring : str, callable, list, tuple or dict, default=None
         See :class:`sklearn.model_selection.RandomizedSearchCV`.
     n_jobs : int, default=None
-        Threads scoring the fitted candidates (stacks already use every core).
+        Workers that train the fits, under joblib's active backend (``parallel_config``):
+        the stacks are cut so every worker gets one, and fits that don't stack are tasks of
+        their own. None or 1, or the threading backend, trains every stack in this process
+        (each already uses every core). Scoring runs in this process's threads.
     refit : bool, str, or callable, default=True
         See :class:`sklearn.model_selection.RandomizedSearchCV`.
     cv : int, cross-validation generator or an iterable, default=None

@@ -1,0 +1,231 @@
+"""Scale-out: a search's and an ensemble's stacks as joblib tasks, on loky processes and on a
+real Dask cluster of worker processes. The results are the in-process results."""
+
+import os
+import signal
+import threading
+import time
+import warnings
+
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+from joblib import parallel_config
+from sklearn.datasets import load_digits, make_regression
+from sklearn.model_selection import GridSearchCV as SkGridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skmlp import MLPClassifier, MLPRegressor, _stacking, _training
+from skmlp.ensemble import MLPEnsembleClassifier
+from skmlp.model_selection import GridSearchCV
+from skmlp.model_selection import _search
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
+                                        "ignore::sklearn.exceptions.FitFailedWarning",
+                                        "ignore:One or more of the test scores:UserWarning")
+
+GRID = {"mlpclassifier__alpha": [1e-4, 1e-1], "mlpclassifier__learning_rate_init": [1e-3, 1e-2]}
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits(return_X_y=True)
+    return X[:600], y[:600]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes of one thread each, on loopback, closed at the end."""
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+def _search_for(**kw):
+    return GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(12,), max_iter=15, random_state=0, **kw)), GRID, cv=3)
+
+
+def _assert_same_search(a, b):
+    assert a.best_params_ == b.best_params_
+    for key in b.cv_results_:
+        if key.startswith(("rank_", "param")):
+            np.testing.assert_array_equal(a.cv_results_[key], b.cv_results_[key])
+        elif "test_" in key:
+            np.testing.assert_allclose(a.cv_results_[key], b.cv_results_[key], atol=1e-6)
+    if getattr(b, "loss_curves_", None) is not None:
+        for ca, cb in zip(a.loss_curves_, b.loss_curves_):
+            assert (ca is None) == (cb is None)
+            for fa, fb in zip(ca or [], cb or []):
+                np.testing.assert_allclose(fa[0], fb[0], rtol=1e-9)
+
+
+def _driver_training(monkeypatch):
+    """Counts what the driver trains itself: stacks, and fits alone."""
+    calls = {"stacks": 0, "alone": 0}
+    train, alone = _training.train, _training.train_alone
+    inside_alone = []
+
+    def count_stack(runs, interrupt):
+        calls["stacks"] += not inside_alone  # a fit alone trains as a stack of one
+        return train(runs, interrupt)
+
+    def count_alone(run):
+        calls["alone"] += 1
+        inside_alone.append(run)
+        try:
+            return alone(run)
+        finally:
+            inside_alone.pop()
+
+    monkeypatch.setattr(_training, "train", count_stack)
+    monkeypatch.setattr(_training, "train_alone", count_alone)
+    return calls
+
+
+# ------------------------------------------------------------------ loky processes
+
+
+def test_two_loky_workers_give_the_in_process_search(digits, monkeypatch):
+    X, y = digits
+    alone = _search_for().fit(X, y)
+    calls = _driver_training(monkeypatch)
+    ours = _search_for().set_params(n_jobs=2).fit(X, y)
+    _assert_same_search(ours, alone)
+    assert calls == {"stacks": 0, "alone": 1}  # the workers trained; the driver, the refit
+
+
+def test_a_mixed_adam_lbfgs_grid_keeps_scikit_learns_candidate_order(digits):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(8,), max_iter=10,
+                                                         random_state=0))
+    grid = {"mlpclassifier__solver": ["adam", "lbfgs", "sgd"],
+            "mlpclassifier__alpha": [1e-4, 1e-2]}
+    ours = GridSearchCV(pipe, grid, cv=3, n_jobs=2).fit(X, y)
+    theirs = SkGridSearchCV(pipe, grid, cv=3).fit(X, y)
+    _assert_same_search(ours, theirs)
+    # ParameterGrid sorts the keys: alpha varies slowest; lbfgs keeps no loss curve
+    assert [c is None for c in ours.loss_curves_] == [False, True, False] * 2
+
+
+def test_a_folds_candidates_share_one_copy_of_its_rows(digits, monkeypatch):
+    X, y = digits
+    seen = []
+    fit_stacked = _search.fit_stacked
+
+    def spy(fits, **kw):
+        seen.extend(fits)
+        return fit_stacked(fits, **kw)
+
+    monkeypatch.setattr(_search, "fit_stacked", spy)
+    GridSearchCV(MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
+                 {"alpha": [1e-4, 1e-3, 1e-2]}, cv=3).fit(X, y)
+    assert len(seen) == 9
+    for fold in range(3):
+        rows = {id(X_train) for _, X_train, _, _ in seen[fold::3]}
+        assert len(rows) == 1  # one object for the fold's three candidates
+    assert len({id(X_train) for _, X_train, _, _ in seen}) == 3
+    # a Pipeline's earlier steps: fitted once per fold, their output shared the same way
+    seen.clear()
+    _search_for().fit(X, y)
+    assert len({id(X_train) for _, X_train, _, _ in seen}) == 3
+
+
+def test_ensemble_members_on_two_workers_are_the_in_process_members(digits):
+    X, y = digits
+    member = MLPClassifier(hidden_layer_sizes=(10,), max_iter=5)
+    alone = MLPEnsembleClassifier(member, n_estimators=4, random_state=0).fit(X, y)
+    ours = MLPEnsembleClassifier(member, n_estimators=4, random_state=0, n_jobs=2).fit(X, y)
+    for a, b in zip(ours.estimators_, alone.estimators_):
+        for ca, cb in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+            np.testing.assert_allclose(ca, cb, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.predict_proba(X), alone.predict_proba(X), atol=1e-10)
+
+
+def test_stacks_are_cut_so_every_worker_trains_one(digits):
+    X, y = digits
+    fits = [(MLPClassifier(hidden_layer_sizes=(7,), max_iter=2, random_state=0, alpha=a),
+             X[:300 + 40 * k], y[:300 + 40 * k], None) for a in (1e-4, 1e-3) for k in range(3)]
+    runs = [(i, est._prepare_run(X_, y_)) for i, (est, X_, y_, _) in enumerate(fits)]
+    chunks = _stacking._balance(_stacking._chunks(runs), 4)
+    assert len(chunks) == 4 and sorted(i for c in chunks for i, _ in c) == list(range(6))
+
+
+# ------------------------------------------------------------------ a Dask cluster
+
+
+def test_the_search_on_a_dask_cluster_is_the_in_process_search(digits, cluster, monkeypatch):
+    X, y = digits
+    alone = _search_for().fit(X, y)
+    calls = _driver_training(monkeypatch)
+    with parallel_config(backend="dask"):
+        ours = _search_for().fit(X, y)
+    _assert_same_search(ours, alone)
+    assert calls == {"stacks": 0, "alone": 1}  # the workers trained; the driver, the refit
+
+
+def test_a_diverging_candidate_gets_error_score_on_the_cluster(cluster):
+    X, y = make_regression(n_samples=300, n_features=5, random_state=0)
+    grid = {"learning_rate_init": [1e-3, 1e3]}  # the second overflows in its first epoch
+    est = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0, solver="sgd")
+    alone = GridSearchCV(est, grid, cv=3).fit(X, y)
+    with parallel_config(backend="dask"):
+        ours = GridSearchCV(est, grid, cv=3).fit(X, y)
+    assert np.isnan(ours.cv_results_["mean_test_score"][1])
+    _assert_same_search(ours, alone)
+
+
+def test_a_worker_killed_mid_search_changes_nothing(digits, cluster):
+    """Dask reruns the lost task on the other worker: a stack task is pure."""
+    X, y = digits
+    search = GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(24,), max_iter=150, tol=0, random_state=0)), GRID, cv=3)
+    alone = search.fit(X, y)
+    expected = {k: np.copy(v) for k, v in alone.cv_results_.items() if "test_score" in k}
+    pids = cluster.run(os.getpid)  # worker address -> process id
+    killed = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not killed:
+            busy = [w for w, tasks in cluster.processing().items() if tasks]
+            if busy:
+                time.sleep(0.2)  # well into its task
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                killed.append(busy[0])
+            time.sleep(0.02)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    with parallel_config(backend="dask"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = GridSearchCV(search.estimator, GRID, cv=3).fit(X, y)
+    killer.join()
+    assert killed  # a worker died while it trained
+    for key, value in expected.items():
+        np.testing.assert_allclose(ours.cv_results_[key], value, atol=1e-6)
+    cluster.wait_for_workers(2, timeout=60)  # the nanny restarts it for later tests
+
+
+# ------------------------------------------------------------------ data larger than memory
+
+
+def test_dask_ml_incremental_is_partial_fit_over_the_blocks(digits):
+    import dask.array as da
+    from dask_ml.wrappers import Incremental
+
+    X, y = digits
+    X = X / 16.0
+    blocks = da.from_array(X, chunks=200), da.from_array(y, chunks=200)
+    model = Incremental(MLPClassifier(hidden_layer_sizes=(16,), random_state=0),
+                        scoring="accuracy", shuffle_blocks=False).fit(*blocks,
+                                                                    classes=np.arange(10))
+    reference = MLPClassifier(hidden_layer_sizes=(16,), random_state=0)
+    for start in range(0, len(X), 200):
+        reference.partial_fit(X[start:start + 200], y[start:start + 200], classes=np.arange(10))
+    assert model.estimator_.n_iter_ == reference.n_iter_
+    for a, b in zip(model.estimator_.coefs_ + model.estimator_.intercepts_,
+                    reference.coefs_ + reference.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert model.score(*blocks) == reference.score(X, y)
