@@ -180,6 +180,8 @@ def run_case(case, library, dtype):
             out["compiles"] = (_programs.train_epoch.trace_count
                                + _programs.train_epoch_stack.trace_count)
         return out
+    if case in SCALE_CASES:
+        return run_scale_case(case, library)
     if case == "predict":
         X, y, X_test, _ = _synthetic()
         est = _estimator(library, dtype, hidden_layer_sizes=(100, 100), max_iter=2, **fixed)
@@ -231,6 +233,79 @@ def run_case(case, library, dtype):
     raise ValueError(case)
 
 
+# Searches on several workers: digits 9x5 (the stacked grid) and a tutorial-style lbfgs grid
+# of 4 architectures x 3 folds on one-hot ratings. Variants: "<library>-j<n_jobs>" and
+# "skmlp-dask" (a 2-worker LocalCluster, its start-up timed apart).
+SCALE_CASES = {"scale": "GridSearchCV 9x5 digits (64,) 50 ep",
+               "lbfgs_grid": "lbfgs GridSearchCV 4 archs x 3 folds, one-hot ratings, 15 it"}
+
+
+def _scale_problem(case, library):
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    fixed = dict(random_state=0, tol=0.0)
+    if case == "scale":
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
+                "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+        est = make_pipeline(StandardScaler(), _estimator(
+            library, "auto", hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50,
+            **fixed))
+        return est, grid, X, y, 5
+    from skmlp.datasets import make_ratings
+
+    pairs, ratings = make_ratings(n_ratings=30_000, random_state=0)
+    X, y = OneHotEncoder().fit_transform(pairs).tocsr(), ratings >= 4
+    grid = {"hidden_layer_sizes": [(16,), (64,), (128,), (64, 32)]}
+    return _estimator(library, "auto", solver="lbfgs", max_iter=15, **fixed), grid, X, y, 3
+
+
+def run_scale_case(case, library):
+    """Two searches in one process (the first also starts the worker pool), and one fit of the
+    grid's first candidate alone (the per-fit speed-up the search should keep)."""
+    from joblib import parallel_config
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV, ParameterGrid
+
+    name, _, jobs = library.partition("-")
+    est, grid, X, y, cv = _scale_problem(case, name)
+    Search = GridSearchCV
+    if name == "skmlp":
+        from skmlp.model_selection import GridSearchCV as Search
+    out = {}
+    config, cluster = {}, None
+    if jobs == "dask":
+        from distributed import Client, LocalCluster
+
+        start = time.perf_counter()
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               host="127.0.0.1", dashboard_address=None)
+        client = Client(cluster)
+        out["cluster_start_s"] = time.perf_counter() - start
+        config = {"backend": "dask"}
+    n_jobs = None if jobs in ("j1", "dask") else int(jobs[1:])
+    for key in ("first_s", "fit_s"):
+        search = Search(clone(est), grid, cv=cv, n_jobs=n_jobs)
+        start = time.perf_counter()
+        with parallel_config(**config):
+            search.fit(X, y)
+        out[key] = time.perf_counter() - start
+    out["score"] = search.best_score_
+    if cluster is not None:
+        client.close()
+        cluster.close()
+    single = clone(est).set_params(**ParameterGrid(grid)[0])
+    single.fit(X, y)  # compiles (skmlp), then the timed fit
+    single = clone(single)
+    start = time.perf_counter()
+    single.fit(X, y)
+    out["single_s"] = time.perf_counter() - start
+    return out
+
+
 def gemm_rate(n=2048, reps=5):
     """The machine's float32 matrix-multiply rate (FLOP/s), measured now."""
     a = np.random.RandomState(0).rand(n, n).astype(np.float32)
@@ -280,12 +355,34 @@ def _mnist_available():
     return (data_dir() / "mnist" / "train-images-idx3-ubyte.gz").exists()
 
 
+def _scale_rows(case, res, variants):
+    """Each variant against scikit-learn's n_jobs=1 and n_jobs=2 searches (second search of
+    the process: the worker pool is up), with the first search and the per-fit ratio."""
+    sk1, sk2 = res[variants[0]], res[variants[1]]
+    single = sk1["single_s"] / res[variants[2]]["single_s"]
+    rows = [(f"{SCALE_CASES[case]}: scikit-learn n_jobs=2 vs n_jobs=1", sk1["fit_s"],
+             sk2["fit_s"], sk1["fit_s"] / sk2["fit_s"], sk2["score"], sk1["score"],
+             f"first search {sk2['first_s']:.2f} s (starts the workers)")]
+    for variant in variants[2:]:
+        r = res[variant]
+        extra = (f"vs sklearn n_jobs=2: {sk2['fit_s'] / r['fit_s']:.2f}x; first search "
+                 f"{r['first_s']:.2f} s")
+        if "cluster_start_s" in r:
+            extra += f"; cluster start {r['cluster_start_s']:.2f} s (not in the time)"
+        if case == "lbfgs_grid":
+            extra += f"; one fit alone {single:.2f}x"
+        rows.append((f"{SCALE_CASES[case]}: skmlp {variant[0].split('-')[1]}", sk1["fit_s"],
+                     r["fit_s"], sk1["fit_s"] / r["fit_s"], r["score"], sk1["score"], extra))
+    return rows
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, small cases only")
-    parser.add_argument("--cases", default="digits,synthetic,grid,grid_synth,ensemble,predict,mnist,"
-                                           "ml_lbfgs,ml_adam,ml_dummies,adult")
+    parser.add_argument("--cases", default="digits,synthetic,grid,grid_synth,scale,lbfgs_grid,"
+                                           "ensemble,predict,mnist,ml_lbfgs,ml_adam,ml_dummies,"
+                                           "adult")
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     cases = args.cases.split(",")
@@ -320,6 +417,10 @@ def main(argv=None):
             variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm")]
         elif case == "ensemble":
             variants = [("skmlp", "auto", "warm"), ("skmlp", "float32", "warm")]
+        elif case in SCALE_CASES:  # default settings only: n_jobs and backends are the point
+            variants = [("sklearn-j1", "-", "-"), ("sklearn-j2", "-", "-"),
+                        ("skmlp-j1", "auto", "warm"), ("skmlp-j2", "auto", "warm"),
+                        ("skmlp-dask", "auto", "warm")]
         elif case in SPARSE_CASES:  # the default first: what a user gets
             variants = [sk, ("skmlp", "auto", "warm"), ("skmlp", "float32", "warm")]
         else:
@@ -329,6 +430,9 @@ def main(argv=None):
                 worker(case, variant[0], variant[1], warm_dir)
         print(f"measuring {case} ({repeats} alternating repeats)...", flush=True)
         res = measure(case, variants, repeats, warm_dir)
+        if case in SCALE_CASES:
+            rows.extend(_scale_rows(case, res, variants))
+            continue
         if case == "predict":
             v = ("skmlp", "auto", "warm")
             add("predict 1 row", case, v, res, "predict_1_s")

@@ -193,3 +193,49 @@ class AdultOneHot(_Suite):
 
         X_train, X_test, y_train, y_test = _shared(adult_onehot)
         return X_train, X_test, y_train, y_test
+
+
+class ScaleOutGridSearchDigits:
+    """The 9x5 digits grid on several workers: scikit-learn's search and skmlp's stacked one at
+    n_jobs 1 and 2 (loky), and skmlp's on a 2-worker Dask LocalCluster (started in setup, so
+    its start-up is not timed; compare.py's 'scale' case reports it)."""
+
+    params = [["sklearn", "skmlp"], ["1", "2", "dask"]]
+    param_names = ["library", "n_jobs"]
+    timeout = 1800
+
+    def setup(self, library, n_jobs):
+        if library == "sklearn" and n_jobs == "dask":
+            raise NotImplementedError("skmlp only")  # asv skips it
+        X, y = load_digits(return_X_y=True)
+        self.X, self.y = X.astype(np.float64), y
+        grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
+                "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+        pipe = make_pipeline(StandardScaler(), make_estimator(
+            library, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, tol=0.0,
+            random_state=0))
+        Search = GridSearchCV
+        if library == "skmlp":
+            from skmlp.model_selection import GridSearchCV as Search
+        self.search = Search(pipe, grid, cv=5, n_jobs=None if n_jobs == "dask" else int(n_jobs))
+        self.cluster = self.client = None
+        self.config = {}
+        if n_jobs == "dask":
+            from distributed import Client, LocalCluster
+
+            self.cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                        host="127.0.0.1", dashboard_address=None)
+            self.client = Client(self.cluster)
+            self.config = {"backend": "dask"}
+        self.time_fit(library, n_jobs)  # start the worker pool and fill the compile cache
+
+    def teardown(self, library, n_jobs):
+        if self.cluster is not None:
+            self.client.close()
+            self.cluster.close()
+
+    def time_fit(self, library, n_jobs):
+        from joblib import parallel_config
+
+        with parallel_config(**self.config):
+            self.search.fit(self.X, self.y)
