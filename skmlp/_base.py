@@ -2,6 +2,9 @@
 description of a fit, and the fitted attributes (the classes themselves are in
 ``_estimators``).
 
+Importing it imports neither JAX nor optax: a process that loads a fitted model and predicts
+(NumPy, ``_predict``) never needs them; the first fit imports the trainer.
+
 It describes a fit; the trainer (``_training``) runs it, over the compiled programs of
 ``_programs``, and hands back NumPy results that are copied onto the estimator once. NumPy
 prediction lives in ``_predict``, the callbacks in ``_callbacks``, the summary table in
@@ -14,21 +17,17 @@ from numbers import Integral, Real
 from typing import Any, NamedTuple, Self
 
 import numpy as np
-import optax
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from . import _callbacks, _predict, _training
-from ._core.activations import HIDDEN_ACTIVATIONS
-from ._core.network import NetSpec, init_params
-from ._core.optim import STOCHASTIC_SOLVERS, CustomSolver
-from ._core.train import TrainSpec
+from . import _callbacks, _predict
+from ._core.formulas import HIDDEN_ACTIVATION_NAMES, STOCHASTIC_SOLVERS
 from ._data import check_sparse_structure, choose_layout
 from ._display import ModelSummary, model_summary
-from ._optax_repr import displaying, is_displaying, readable
+from ._optax_repr import displaying, is_displaying, is_optax
 from ._prefitted import CALLBACK_ATTRIBUTES, take_prefitted
-from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, Interval, Options,
+from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, HasMethods, Interval, Options,
                               StrOptions, _check_sample_weight, _fit_context)
 from ._typing import ArrayLike, MatrixLike
 
@@ -74,8 +73,11 @@ def _restore_on_error(method):
     return guarded
 
 
-def _is_optax(solver):
-    return isinstance(solver, optax.GradientTransformation)
+def _training():
+    """The trainer (and with it JAX), imported by the first fit."""
+    from . import _training
+
+    return _training
 
 
 class _FitCall(NamedTuple):
@@ -97,8 +99,9 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
-        "activation": [StrOptions(set(HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions(_BUILTIN_SOLVERS), optax.GradientTransformation],
+        "activation": [StrOptions(set(HIDDEN_ACTIVATION_NAMES)), list, tuple],
+        # an optax.GradientTransformation (checked by its methods: optax isn't imported yet)
+        "solver": [StrOptions(_BUILTIN_SOLVERS), HasMethods(["init", "update"])],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [StrOptions({"constant", "invscaling", "adaptive", "cosine"})],
@@ -174,7 +177,9 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     def get_params(self, deep: bool = True) -> dict:
         params = super().get_params(deep=deep)
-        if is_displaying() and _is_optax(params.get("solver")):  # a readable stand-in
+        if is_displaying() and is_optax(params.get("solver")):  # a readable stand-in
+            from ._optax_repr import readable
+
             params["solver"] = readable(params["solver"])
         return params
 
@@ -207,9 +212,9 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _hidden_activations(self, n_hidden):
         activations = _predict.per_layer(self.activation, n_hidden, "activation")
         for a in activations:
-            if a not in HIDDEN_ACTIVATIONS:
+            if a not in HIDDEN_ACTIVATION_NAMES:
                 raise ValueError(f"Unknown activation {a!r}; choose from "
-                                 f"{sorted(HIDDEN_ACTIVATIONS)}.")
+                                 f"{sorted(HIDDEN_ACTIVATION_NAMES)}.")
         return activations
 
     def _dropout_rates(self, n_hidden):
@@ -237,17 +242,21 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _train_spec(self, activations, dropout):
         """The static description of training, for hidden ``activations`` and ``dropout``
         rates (the trainer sets the batch size)."""
+        from ._core.network import NetSpec
+        from ._core.optim import CustomSolver
+        from ._core.train import TrainSpec
+
         solver = self.solver
         return TrainSpec(
             net=NetSpec(activations=activations, out_activation=self.out_activation_,
                         batch_norm=bool(self.batch_norm), dropout=any(dropout)),
             loss=self._loss_name(),
             penalty=self.penalty,
-            solver="custom" if _is_optax(solver) else solver,
+            solver="custom" if is_optax(solver) else solver,
             # only the momentum solvers read it: elsewhere it must not split the compile cache
             nesterov=bool(self.nesterovs_momentum) and solver in ("sgd", "rmsprop"),
             score="accuracy" if is_classifier(self) else "r2",
-            optimizer=CustomSolver(solver) if _is_optax(solver) else None,
+            optimizer=CustomSolver(solver) if is_optax(solver) else None,
         )
 
     def _hparams(self, dropout):
@@ -270,7 +279,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
 
     def _rules(self):
         """What the parameters say about the training loop."""
-        return _training.Rules(
+        return _training().Rules(
             max_iter=self.max_iter, tol=self.tol, n_iter_no_change=self.n_iter_no_change,
             shuffle=self.shuffle, verbose=self.verbose, batch_size=self.batch_size,
             early_stopping=self.early_stopping, validation_fraction=self.validation_fraction,
@@ -287,7 +296,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _check_custom_solver(self):
         """An optax transformation brings its own learning rate: skmlp's schedule cannot
         reach inside it, so asking for one is an error rather than a silent no-op."""
-        if not _is_optax(self.solver):
+        if not is_optax(self.solver):
             return
         asked = []
         if self.learning_rate != "constant":
@@ -307,13 +316,15 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         self.n_outputs_ = layer_units[-1]
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
+        from ._core.network import init_params
+
         params, model_state = init_params(
             random_state, layer_units, scheme=self.weight_init,
             sklearn_factor=self._sklearn_init_factor(), batch_norm=bool(self.batch_norm),
             dtype=np.float64)
         self._set_weights((params, model_state), dtype)
-        self._adopt_history(_training.History.start(self._is_stochastic(),
-                                                    self.early_stopping))
+        self._adopt_history(_training().History.start(self._is_stochastic(),
+                                                      self.early_stopping))
 
     def _set_weights(self, weights, dtype):
         """Fitted state is NumPy: writable arrays in the dtype of X."""
@@ -324,7 +335,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         """The training record of earlier calls, for the trainer to continue."""
         record = {field: copy.copy(getattr(self, attr, None))
                   for field, attr in _HISTORY_ATTRIBUTES.items()}
-        return _training.History(**record)
+        return _training().History(**record)
 
     def _adopt_history(self, history):
         fields = _HISTORY_ATTRIBUTES if self._is_stochastic() else _LBFGS_HISTORY
@@ -392,8 +403,8 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         if callbacks or call.context is not None:
             listener = _callbacks.EpochListener(
                 self, self._show_epoch, callbacks, call.context, call.X, call.y_raw,
-                call.X.dtype, custom_rate=_is_optax(self.solver))
-        return _training.prepare(
+                call.X.dtype, custom_rate=is_optax(self.solver))
+        return _training().prepare(
             X=call.X, y=call.y, sample_weight=call.sample_weight,
             random_state=call.random_state, incremental=incremental, layout=call.layout,
             spec=self._train_spec(call.activations, call.dropout), rules=self._rules(),
@@ -411,11 +422,11 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False):
         if self._is_stochastic():
             run = self._prepare_run(X, y, sample_weight, incremental)
-            self._complete_run(run, _training.train_alone(run))
+            self._complete_run(run, _training().train_alone(run))
             return self
         call = self._describe(X, y, sample_weight, incremental)
         dtype = np.dtype(self._train_dtype)
-        weights, self.loss_, self.n_iter_ = _training.fit_lbfgs(
+        weights, self.loss_, self.n_iter_ = _training().fit_lbfgs(
             X=call.X, y=call.y, sample_weight=call.sample_weight, layout=call.layout,
             spec=self._train_spec(call.activations, call.dropout), rules=self._rules(),
             dtype=dtype, weights=_predict.weight_tree(self, dtype),

@@ -37,8 +37,6 @@ import tempfile
 import warnings
 from pathlib import Path
 
-import jax
-
 from ._version import __version__
 
 _DEFAULT_MAX_BYTES = 256 * 2**20
@@ -166,6 +164,7 @@ def _machine_fingerprint(device):
             cpu_flags = next((line for line in f if line.startswith("flags")), "")
     except OSError:
         pass
+    import jax
     import jaxlib
 
     # the local device count decides how a model stack is sharded

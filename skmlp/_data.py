@@ -4,11 +4,10 @@ per fit."""
 import math
 import warnings
 
-import jax
 import numpy as np
 import scipy.sparse as sp
 
-from ._core.network import SparseRows
+from ._core.formulas import SparseRows
 
 # The sparse layout costs O(rows x padded non-zeros per row x width), the dense one O(rows x
 # features x width) at a far better rate per operation (GEMM against gather and scatter-add).
@@ -157,6 +156,8 @@ def sparse_rows(X, n_rows, dtype):
 
 def device_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
     """``padded_arrays`` put on the device in one transfer."""
+    import jax
+
     return tuple(jax.device_put(padded_arrays(X, Y, sample_weight, n_rows, dtype, layout)))
 
 
@@ -174,6 +175,8 @@ def stack(datasets):
 
         datasets = [(SparseRows(widen(d[0].indices), widen(d[0].values)), *d[1:])
                     for d in datasets]
+    import jax
+
     return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *datasets)
 
 
@@ -201,4 +204,6 @@ def hparams_to_device(hparams, dtype):
     """Hyperparameters on the device as 0-d (or 1-d) arrays of the compute dtype: runtime
     values, never constants baked into a compiled program. One transfer per fit (``device_put``
     compiles nothing, unlike building JAX arrays with ``jnp.asarray``)."""
+    import jax
+
     return jax.device_put({k: np.asarray(v, dtype=dtype) for k, v in hparams.items()})

@@ -10,12 +10,20 @@ stands in for the user's object only where skmlp displays it.
 
 import contextlib
 import contextvars
+import functools
+import sys
 import types
 
 import numpy as np
-import optax
 
 _MAX_DEPTH = 8
+
+
+def is_optax(obj):
+    """Whether ``obj`` is an optax transformation, without importing optax: none can exist
+    before optax was imported."""
+    optax = sys.modules.get("optax")
+    return optax is not None and isinstance(obj, optax.GradientTransformation)
 
 
 def _closure(fn):
@@ -39,7 +47,7 @@ def _describe(init, update, depth):
     inits = _closure(init)
     updates = _closure(update) if isinstance(update, types.FunctionType) else {}
     wrapped = {**inits, **updates}.get("tx")
-    if isinstance(wrapped, optax.GradientTransformation):  # a wrapper of one transformation
+    if is_optax(wrapped):  # a wrapper of one transformation
         return _describe(wrapped.init, wrapped.update, depth + 1)
     name = init.__qualname__.split(".<locals>")[0]
     if "<locals>" not in init.__qualname__ or name == "init_empty_state":  # stateless
@@ -50,7 +58,7 @@ def _describe(init, update, depth):
         return f"{name}({', '.join(parts)})"
     args = {}
     for var, v in {**inits, **updates}.items():
-        if isinstance(v, optax.GradientTransformation):
+        if is_optax(v):
             args[var] = _describe(v.init, v.update, depth + 1)
             continue
         text = _value(v)
@@ -67,15 +75,28 @@ def describe(tx):
         return type(tx).__name__
 
 
-class Readable(optax.GradientTransformationExtraArgs):
-    """An optax transformation (the same ``init`` and ``update``) that prints readably."""
+@functools.cache
+def _readable_class():
+    import optax
 
-    def __repr__(self):
-        return describe(self)
+    class Readable(optax.GradientTransformationExtraArgs):
+        """An optax transformation (the same ``init`` and ``update``) that prints readably."""
+
+        def __repr__(self):
+            return describe(self)
+
+    Readable.__module__, Readable.__qualname__ = __name__, "Readable"
+    return Readable
+
+
+def __getattr__(name):  # ``Readable`` is built on first use (pickles find it here too)
+    if name == "Readable":
+        return _readable_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def readable(tx):
-    return Readable(tx.init, tx.update)
+    return _readable_class()(tx.init, tx.update)
 
 
 _DISPLAYING = contextvars.ContextVar("skmlp_displaying", default=False)

@@ -12,7 +12,6 @@ from ._estimators import MLPClassifier, MLPRegressor
 from ._sklearn_compat import (DocLinkMixin, Interval, _check_sample_weight, _fit_context,
                               _num_samples)
 from ._typing import ArrayLike, MatrixLike
-from ._stacking import fit_stacked, stackable
 
 
 class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
@@ -66,6 +65,8 @@ class _BaseMLPEnsemble(DocLinkMixin, BaseEstimator):
         self : object
             The fitted ensemble.
         """
+        from ._stacking import fit_stacked, stackable  # the training path (JAX) starts here
+
         if sample_weight is not None:  # scikit-learn's checks and messages, before any draw
             sample_weight = _check_sample_weight(sample_weight, X)
         members = self._members(_num_samples(X), sample_weight)

@@ -4,9 +4,11 @@ schedule guard."""
 
 import importlib.metadata
 import pathlib
+import pickle
 import re
 import subprocess
 import sys
+import textwrap
 import tomllib
 
 import numpy as np
@@ -399,3 +401,41 @@ def test_the_demo_runs_in_fast_mode():
     assert len(rows) >= 6 and all("score" in row for row in rows)
     for workload in ("digits, Pipeline", "one-hot (user, item) CSR", "GridSearchCV 4 candidates"):
         assert workload in result.stdout
+
+
+def test_import_and_prediction_load_neither_jax_nor_optax(tmp_path):
+    """``import skmlp`` and a fitted model's predictions are NumPy: a process that loads a
+    pickled model to predict never imports JAX or optax; the first fit does."""
+    from skmlp.ensemble import MLPEnsembleRegressor
+
+    X, y = load_digits(return_X_y=True)
+    X = X[:200] / 16.0
+    models = [MLPClassifier(hidden_layer_sizes=(8,), max_iter=2, batch_norm=True).fit(X, y[:200]),
+              MLPRegressor(hidden_layer_sizes=(8,), max_iter=2).fit(X, y[:200] / 9.0),
+              MLPEnsembleRegressor(MLPRegressor(max_iter=2), n_estimators=2).fit(X, y[:200]),
+              GridSearchCV(MLPClassifier(max_iter=2), {"alpha": [1e-4, 1e-2]}, cv=2).fit(
+                  X, y[:200])]
+    path = tmp_path / "models.pkl"
+    path.write_bytes(pickle.dumps((models, X, y[:200])))
+    code = textwrap.dedent(f"""
+        import pickle, sys
+        import skmlp, skmlp.ensemble, skmlp.model_selection
+
+        def loaded():
+            return sorted(m for m in sys.modules if m.split(".")[0] in ("jax", "optax"))
+
+        assert loaded() == [], loaded()
+        models, X, y = pickle.loads(open({str(path)!r}, "rb").read())
+        for model in models:
+            model.predict(X)
+            model.score(X, y)
+            if hasattr(model, "predict_proba"):
+                model.predict_proba(X)
+        assert loaded() == [], loaded()
+        models[0].fit(X, y)
+        assert "jax" in sys.modules
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]

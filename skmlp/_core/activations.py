@@ -3,6 +3,8 @@
 import jax
 import jax.numpy as jnp
 
+from .formulas import HIDDEN_ACTIVATION_NAMES
+
 
 def _identity(x):
     return x
@@ -28,6 +30,8 @@ HIDDEN_ACTIVATIONS = {
     "softplus": jax.nn.softplus,
     "silu": jax.nn.silu,
 }
+
+assert tuple(HIDDEN_ACTIVATIONS) == HIDDEN_ACTIVATION_NAMES
 
 # Output activations map the last layer's pre-activation ("logits") to predictions.
 OUTPUT_ACTIVATIONS = {

@@ -5,14 +5,14 @@ pytrees of arrays: ``params`` (trained) and ``model_state`` (batch-norm running 
 Initialisation is host-side NumPy; ``forward`` is pure JAX.
 """
 
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from .activations import HIDDEN_ACTIVATIONS
-from .formulas import batch_norm_affine
+from .formulas import SparseRows, batch_norm_affine
 
 
 class NetSpec(NamedTuple):
@@ -22,14 +22,6 @@ class NetSpec(NamedTuple):
     out_activation: str
     batch_norm: bool = False
     dropout: bool = False  # whether the dropout code path exists; the rates are runtime
-
-
-class SparseRows(NamedTuple):
-    """Sparse input rows in a static-shape layout: each row's non-zeros as ``k`` (column,
-    value) pairs, padded with (0, 0.0). Taking a minibatch is a row gather of both arrays."""
-
-    indices: Any  # (n_rows, k) int32 column indices
-    values: Any  # (n_rows, k) values, 0 on padding
 
 
 def take_rows(X, rows):

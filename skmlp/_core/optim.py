@@ -15,7 +15,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
 # Placeholder values used only to build a transformation for ``init`` (its state's
 # structure does not depend on the numbers).

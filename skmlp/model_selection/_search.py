@@ -1,7 +1,6 @@
 """GridSearchCV and RandomizedSearchCV whose candidate x fold fits train as model stacks."""
 
 import numpy as np
-import optax
 from joblib import parallel_config
 from joblib.parallel import get_active_backend
 from sklearn.base import clone, is_classifier
@@ -10,12 +9,10 @@ from sklearn.model_selection import ParameterGrid, ParameterSampler, check_cv
 from sklearn.model_selection import RandomizedSearchCV as _SkRandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
-from .._optax_repr import readable
+from .._base import _BaseMLP
+from .._optax_repr import is_optax, readable
 from .._prefitted import fit_key, registry
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
-from .._base import _BaseMLP
-from .._stacking import dispatched_workers, fit_stacked, stackable
-from .._training import DeferredInterrupt
 
 
 class _StackedSearchMixin(DocLinkMixin):
@@ -42,6 +39,8 @@ class _StackedSearchMixin(DocLinkMixin):
         self : object
             Instance of fitted estimator.
         """
+        from .._training import DeferredInterrupt  # the training path (JAX) starts here
+
         before = dict(vars(self))
         self._stack_inputs = (X, y, params)
         self._stack_seconds = {}
@@ -77,7 +76,7 @@ class _StackedSearchMixin(DocLinkMixin):
         for key, column in getattr(self, "cv_results_", {}).items():
             if key.startswith("param_") and key.endswith("solver"):
                 for i, value in enumerate(column):
-                    if isinstance(value, optax.GradientTransformation):
+                    if is_optax(value):
                         column[i] = readable(value)
 
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
@@ -101,6 +100,8 @@ class _StackedSearchMixin(DocLinkMixin):
         fails here (a step that raises, a sample weight of the wrong length) is left to
         scikit-learn's loop, which meets the same error and applies ``error_score``.
         """
+        from .._stacking import stackable
+
         X, y, params = self._stack_inputs
         groups = params.get("groups")
         fit_params = {k: v for k, v in params.items() if k != "groups"}
@@ -149,6 +150,8 @@ class _StackedSearchMixin(DocLinkMixin):
         """Train the candidate x fold fits of skmlp MLPs: the stacks, in this process for
         ``n_jobs`` None or 1 or threads, else as joblib tasks under the user's backend, with
         the fits that don't stack as tasks of their own."""
+        from .._stacking import dispatched_workers, fit_stacked
+
         with parallel_config(backend=self._user_backend):
             n_workers = dispatched_workers(self.n_jobs)
             alone = n_workers > 1 and not getattr(self, "_skl_callbacks", None)
