@@ -91,7 +91,7 @@ SPARSE_CASES = {
     # case: (label, solver, early_stopping)
     "ml_lbfgs": ("MovieLens-shaped one-hot CSR, lbfgs, per iteration", "lbfgs", False),
     "ml_adam": ("MovieLens-shaped one-hot CSR, adam + early stop, per epoch", "adam", True),
-    "ml_dummies": ("MovieLens-shaped pd.get_dummies (dense), lbfgs, per iter", "lbfgs", False),
+    "ml_dummies": ("MovieLens-shaped pd.get_dummies (bool), lbfgs, per iter", "lbfgs", False),
     "adult": ("Adult OneHot+Scaler CSR (108 cols), adam, per epoch", "adam", False),
 }
 

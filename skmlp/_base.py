@@ -23,7 +23,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from . import _callbacks, _predict
 from ._core.formulas import HIDDEN_ACTIVATION_NAMES, STOCHASTIC_SOLVERS
-from ._data import check_sparse_structure, choose_layout
+from ._data import check_sparse_structure, choose_layout, one_hot_frame_as_csr
 from ._display import ModelSummary, model_summary
 from ._optax_repr import displaying, is_displaying, is_optax
 from ._prefitted import CALLBACK_ATTRIBUTES, take_prefitted
@@ -355,7 +355,12 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
         initial weights on a first pass); returns what the trainer needs as a ``_FitCall``."""
         hidden_sizes = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (not self.warm_start and not incremental)
+        frame, X = X, one_hot_frame_as_csr(X)
+        if X is None:  # not a one-hot DataFrame
+            frame, X = None, frame
         X, y, y_raw = self._validate_input(X, y, incremental, reset=first_pass)
+        if frame is not None:  # its column names, as scikit-learn keeps them
+            validate_data(self, frame, reset=first_pass, skip_check_array=True)
         check_sparse_structure(X)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
@@ -474,7 +479,11 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _forward_pass_fast(self, X, check_input=True):
         """Predictions after the output activation, computed with NumPy on the host."""
         if check_input:
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+            csr = one_hot_frame_as_csr(X)
+            if csr is not None:  # a one-hot DataFrame: its names checked, its bytes read once
+                validate_data(self, X, reset=False, skip_check_array=True)
+            X = validate_data(self, X if csr is None else csr, accept_sparse=["csr", "csc"],
+                              reset=False)
             check_sparse_structure(X)
         return _predict.forward(self, X)
 

@@ -134,14 +134,26 @@ def _train_chunk(runs, interrupt):
     return outcome, time.perf_counter() - began
 
 
+def _backend_started():
+    """Whether JAX's backends exist in this process already (XLA has read its flags)."""
+    try:
+        from jax._src import xla_bridge
+
+        return bool(xla_bridge._backends)
+    except Exception:  # another JAX layout: assume started, change nothing
+        return True
+
+
 def _limit_threads():
-    """In a worker, XLA's matrix products run single-threaded when joblib gave the worker one
-    core (loky sets OMP_NUM_THREADS as it does for BLAS), so workers don't oversubscribe the
-    machine. Only effective before the worker's first JAX computation."""
-    if os.environ.get("OMP_NUM_THREADS") == "1":
-        flags = os.environ.get("XLA_FLAGS", "")
-        if "xla_cpu_multi_thread_eigen" not in flags:
-            os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
+    """In a worker given one core by joblib (loky sets OMP_NUM_THREADS=1 there, as it does
+    for BLAS), XLA's matrix products run single-threaded, so workers don't oversubscribe the
+    machine. Only before the process's first JAX computation: a running backend is left as it
+    is (and the flag must never change under one)."""
+    if os.environ.get("OMP_NUM_THREADS") != "1" or _backend_started():
+        return
+    flags = os.environ.get("XLA_FLAGS", "")
+    if "xla_cpu_multi_thread_eigen" not in flags:
+        os.environ["XLA_FLAGS"] = f"{flags} --xla_cpu_multi_thread_eigen=false".strip()
 
 
 def _train_chunk_task(runs):
@@ -151,15 +163,20 @@ def _train_chunk_task(runs):
         return _train_chunk(runs, interrupt)
 
 
-def _fit_task(est, X, y, sample_weight):
-    """A joblib task: one fit that doesn't stack, trained in a worker."""
-    _limit_threads()
+def _fit_alone(est, X, y, sample_weight):
+    """One fit that doesn't stack: the fitted estimator or its error, and its seconds."""
     began = time.perf_counter()
     try:
         est.fit(X, y, sample_weight=sample_weight)
     except Exception as exc:  # the fit's own error, for scikit-learn's error_score
         return exc, time.perf_counter() - began
     return est, time.perf_counter() - began
+
+
+def _fit_task(est, X, y, sample_weight):
+    """A joblib task: one fit that doesn't stack, trained in a worker."""
+    _limit_threads()
+    return _fit_alone(est, X, y, sample_weight)
 
 
 def fit_stacked(fits, n_jobs=None, alone=()):
@@ -197,7 +214,7 @@ def fit_stacked(fits, n_jobs=None, alone=()):
             outcomes = Parallel(n_jobs=n_jobs)(tasks)
         else:
             outcomes = [_train_chunk([run for _, run in chunk], interrupt) for chunk in chunks]
-            outcomes += [_fit_task(*fit) for fit in alone]
+            outcomes += [_fit_alone(*fit) for fit in alone]
     for chunk, (outcome, elapsed) in zip(chunks, outcomes):
         for (i, run), result in zip(chunk, outcome):
             seconds[i] = elapsed / len(chunk)

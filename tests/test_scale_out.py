@@ -19,7 +19,6 @@ from sklearn.preprocessing import StandardScaler
 from skmlp import MLPClassifier, MLPRegressor, _stacking, _training
 from skmlp.ensemble import MLPEnsembleClassifier
 from skmlp.model_selection import GridSearchCV
-from skmlp.model_selection import _search
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning",
                                         "ignore::sklearn.exceptions.FitFailedWarning",
@@ -112,13 +111,13 @@ def test_a_mixed_adam_lbfgs_grid_keeps_scikit_learns_candidate_order(digits):
 def test_a_folds_candidates_share_one_copy_of_its_rows(digits, monkeypatch):
     X, y = digits
     seen = []
-    fit_stacked = _search.fit_stacked
+    fit_stacked = _stacking.fit_stacked
 
     def spy(fits, **kw):
         seen.extend(fits)
         return fit_stacked(fits, **kw)
 
-    monkeypatch.setattr(_search, "fit_stacked", spy)
+    monkeypatch.setattr(_stacking, "fit_stacked", spy)
     GridSearchCV(MLPClassifier(hidden_layer_sizes=(6,), max_iter=2, random_state=0),
                  {"alpha": [1e-4, 1e-3, 1e-2]}, cv=3).fit(X, y)
     assert len(seen) == 9

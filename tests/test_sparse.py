@@ -235,3 +235,31 @@ def test_awkward_sparse_matrices_train_like_their_canonical_form(onehot, kind):
     _assert_same_model(ours, reference)
     theirs = _fit(SkMLPClassifier(**kw), X, y)
     _assert_same_model(ours, theirs, rtol=1e-9)
+
+
+def test_a_get_dummies_frame_trains_sparse_without_a_dense_float_copy():
+    """``pd.get_dummies`` gives bool columns: they become CSR in one pass over their bytes,
+    never the dense float64 matrix scikit-learn's check_array would build (8 bytes a cell)."""
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame({"user": pd.Categorical(rng.randint(1000, size=5000)),
+                          "item": pd.Categorical(rng.randint(1000, size=5000))})
+    X = pd.get_dummies(frame)  # 5000 x 2000 bool: 10 MB; as float64, 80 MB
+    y = rng.randint(2, size=5000)
+    kw = dict(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=2, random_state=0)
+    _fit(MLPClassifier(**kw), X.iloc[:50], y[:50])  # compile outside the measurement
+    tracemalloc.start()
+    clf = _fit(MLPClassifier(**kw), X, y)
+    proba = clf.predict_proba(X)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6, peak / 1e6  # well under the 80 MB dense copy
+    assert clf.input_layout_ == "sparse"
+    np.testing.assert_array_equal(clf.feature_names_in_, X.columns)
+    dense = _fit(MLPClassifier(**kw), X.to_numpy(np.float64), y)
+    for a, b in zip(clf.coefs_ + clf.intercepts_, dense.coefs_ + dense.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(proba, dense.predict_proba(X.to_numpy(np.float64)))
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(X.rename(columns={X.columns[0]: "renamed"}))

@@ -177,7 +177,7 @@ class MovieLensCSRAdam(_SparseSuite):
 
 
 class MovieLensDummiesLbfgs(_SparseSuite):
-    """The same table as a dense pd.get_dummies DataFrame (0.08% non-zeros), lbfgs, 10 its."""
+    """The same table as a pd.get_dummies DataFrame of bool columns (0.08% non-zeros), lbfgs."""
 
     table = "dummies"
     model_params = {"solver": "lbfgs", "max_iter": 10}

@@ -25,7 +25,7 @@ def movielens_like(kind="csr"):
     """Train/test split of the one-hot (user, item) table and the target ``rating >= 4``.
 
     ``kind='csr'``: ``OneHotEncoder`` output (CSR, 2 625 columns, 2 non-zeros a row);
-    ``kind='dummies'``: the same table as a dense ``pd.get_dummies`` DataFrame.
+    ``kind='dummies'``: the same table as a dense ``pd.get_dummies`` DataFrame (bool columns).
     """
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import OneHotEncoder
@@ -40,7 +40,7 @@ def movielens_like(kind="csr"):
 
         frame = pd.DataFrame({"user": pd.Categorical(pairs[:, 0], categories=range(N_USERS)),
                               "item": pd.Categorical(pairs[:, 1], categories=range(N_ITEMS))})
-        X = pd.get_dummies(frame, dtype=np.float64)
+        X = pd.get_dummies(frame)  # bool columns, pandas' default (and the tutorials')
     return train_test_split(X, y, test_size=0.2, random_state=42)
 
 
