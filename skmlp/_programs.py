@@ -55,10 +55,13 @@ class Program:
     tests can assert that a new learning rate, alpha or fold size compiles nothing. Executables
     are kept in a least-recently-used table of ``max_executables`` entries, so a process that
     fits many architectures (or many distinct optax objects) holds a bounded number of them.
+    Each executable is lowered through a jit of its own, so that JAX's caches, keyed on the
+    jitted function, free it (and a user's optax object, a static argument of ~5 MB) when the
+    table drops it; one shared jit kept every executable alive, and a long session's memory
+    and code mappings grew with each architecture until the kernel's map limit crashed it.
     """
 
     max_executables = 32
-    max_custom_solvers = 4
 
     def __init__(self, fun, static_argnames=(), donate_argnames=()):
         self.name = fun.__name__
@@ -68,10 +71,6 @@ class Program:
         self._fun = fun
         self._signature = inspect.signature(fun)
         self._executables = collections.OrderedDict()
-        self._jit = self._make_jit()
-        # A user's optax object is a static argument: JAX's trace caches would keep every one
-        # alive (~5 MB each). Each gets a jit of its own, dropped with its last executable.
-        self._custom_jits = collections.OrderedDict()
 
     def _make_jit(self):
         @functools.wraps(self._fun)
@@ -85,20 +84,6 @@ class Program:
     def clear(self):
         """Forget every executable held in this process."""
         self._executables.clear()
-        self._custom_jits.clear()
-
-    def _jit_for(self, static):
-        solver = next((v.optimizer for v in static.values()
-                       if getattr(v, "optimizer", None) is not None), None)
-        if solver is None:
-            return self._jit
-        jitted = self._custom_jits.pop(solver, None) or self._make_jit()
-        self._custom_jits[solver] = jitted
-        while len(self._custom_jits) > self.max_custom_solvers:
-            evicted, _ = self._custom_jits.popitem(last=False)
-            for key in [k for k in self._executables if evicted in _static_values(k)]:
-                del self._executables[key]
-        return jitted
 
     def __call__(self, *args, **kwargs):
         executable, dynamic = self._resolve(args, kwargs)
@@ -149,7 +134,7 @@ class Program:
         if report:
             print(f"Compiling {self.name} for this architecture and device "
                   f"({getattr(device, 'platform', device)})...", end="", flush=True)
-        compiled = self._jit_for(static).lower(**dynamic, **static).compile()
+        compiled = self._make_jit().lower(**dynamic, **static).compile()
         if report:
             where = (f"; cached in {_compile_cache.compile_cache_dir()}" if use_disk
                      else "; not cached on disk")
@@ -158,11 +143,6 @@ class Program:
         if use_disk:
             _compile_cache.store(key, compiled)
         return compiled
-
-
-def _static_values(key):
-    (static_items, *_), _device = key
-    return [getattr(v, "optimizer", None) for _, v in static_items]
 
 
 def _accepts(compiled, dynamic):

@@ -428,6 +428,26 @@ def test_executables_held_in_memory_are_bounded(digits, monkeypatch):
     assert len(_programs.train_epoch._executables) <= 3
 
 
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="Linux's /proc")
+def test_dropped_executables_free_their_memory(digits, monkeypatch):
+    """The table of executables bounds what a long session holds: JAX's own caches must not
+    keep dropped programs alive (each maps ~150 regions; at the kernel's limit of 65530 the
+    process crashed in the middle of a test suite)."""
+    X, y = digits
+
+    def regions():
+        return sum(1 for _ in open("/proc/self/maps"))
+
+    monkeypatch.setattr(_programs.Program, "max_executables", 2)
+    monkeypatch.setattr(_compile_cache, "compile_cache_enabled", lambda: False)
+    _fit(MLPClassifier(hidden_layer_sizes=(201,), max_iter=1), X, y)
+    before = regions()
+    for width in range(202, 214):  # 12 new architectures, 2 held at a time
+        _fit(MLPClassifier(hidden_layer_sizes=(width,), max_iter=1), X, y)
+    assert len(_programs.train_epoch._executables) == 2
+    assert regions() - before < 600, regions() - before  # a leak adds ~150 per architecture
+
+
 _OPTAX_CHILD = textwrap.dedent("""
     import warnings
     import optax
