@@ -16,7 +16,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV as SkGridSearchCV
 from sklearn.model_selection import KFold
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import skmlp
@@ -95,6 +95,47 @@ def test_a_failed_refit_leaves_the_search_as_it_was(iris):
     assert all(vars(search)[k] is v for k, v in before.items())
     assert [list(c) for c in search.loss_curves_] == curves
     LossCurveDisplay.from_estimator(search)  # still consistent
+
+
+class _Raise(TransformerMixin, BaseEstimator):
+    """A step that raises ``error`` when fitted (None: passes X through)."""
+
+    def __init__(self, error=None):
+        self.error = error
+
+    def fit(self, X, y=None):
+        if self.error is not None:
+            raise self.error
+        return self
+
+    def transform(self, X):
+        return X
+
+
+@pytest.mark.parametrize("change", [
+    {"param_grid": {"mlpclassifier__alpha": [-1.0]}},  # every fit fails: "All fits failed"
+    {"error_score": "raise", "estimator__step__error": ValueError("a step fails")},
+    {"estimator__step__error": KeyboardInterrupt()},  # Ctrl-C outside the epoch loop
+], ids=["all fits fail", "error_score raise", "interrupted"])
+def test_any_failed_fit_leaves_a_fitted_search_as_it_was(iris, change):
+    """Generically, as test_hardening does for the estimators: every attribute is the very
+    object it was, and holds what it held."""
+    X, y = iris
+    pipe = Pipeline([("step", _Raise()), ("mlpclassifier", MLPClassifier(
+        hidden_layer_sizes=(4,), max_iter=3, random_state=0))])
+    search = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-2]}, cv=3).fit(X, y)
+    before = dict(vars(search))
+    snapshot = {k: np.copy(v) for k, v in search.cv_results_.items() if "score" in k}
+    search.set_params(**change)
+    before.update({k: v for k, v in vars(search).items() if k in search.get_params(deep=False)})
+    with pytest.raises((ValueError, KeyboardInterrupt)), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search.fit(X, y)
+    assert vars(search).keys() == before.keys()
+    assert all(vars(search)[k] is v for k, v in before.items())
+    for key, value in snapshot.items():
+        np.testing.assert_array_equal(search.cv_results_[key], value)
+    assert search.best_estimator_.predict(X).shape == y.shape
 
 
 def _train_alone_calls(monkeypatch):
