@@ -127,6 +127,17 @@ class CaliforniaHousing(_Suite):
         return _scaled_split(X, y, test_size=0.2)
 
 
+def _digits_grid(library, Search=GridSearchCV, **search_params):
+    """Digits, and the 9 x 5 search over alpha and learning_rate_init, (64,), 50 epochs."""
+    X, y = load_digits(return_X_y=True)
+    grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
+            "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
+    pipe = make_pipeline(StandardScaler(), make_estimator(
+        library, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, tol=0.0,
+        random_state=0))
+    return X.astype(np.float64), y, Search(pipe, grid, cv=5, **search_params)
+
+
 class GridSearchDigits:
     """A 9-candidate x 5-fold GridSearchCV on digits, (64,), 50 epochs per fit."""
 
@@ -135,14 +146,7 @@ class GridSearchDigits:
     timeout = 1800
 
     def setup(self, library):
-        X, y = load_digits(return_X_y=True)
-        self.X, self.y = X.astype(np.float64), y
-        grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
-                "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
-        pipe = make_pipeline(StandardScaler(), make_estimator(
-            library, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, tol=0.0,
-            random_state=0))
-        self.search = GridSearchCV(pipe, grid, cv=5)
+        self.X, self.y, self.search = _digits_grid(library)
 
     def time_fit(self, library):
         self.search.fit(self.X, self.y)
@@ -207,17 +211,11 @@ class ScaleOutGridSearchDigits:
     def setup(self, library, n_jobs):
         if library == "sklearn" and n_jobs == "dask":
             raise NotImplementedError("skmlp only")  # asv skips it
-        X, y = load_digits(return_X_y=True)
-        self.X, self.y = X.astype(np.float64), y
-        grid = {"mlpclassifier__alpha": [1e-5, 1e-3, 1e-1],
-                "mlpclassifier__learning_rate_init": [1e-3, 3e-3, 1e-2]}
-        pipe = make_pipeline(StandardScaler(), make_estimator(
-            library, hidden_layer_sizes=(64,), max_iter=50, n_iter_no_change=50, tol=0.0,
-            random_state=0))
         Search = GridSearchCV
         if library == "skmlp":
             from skmlp.model_selection import GridSearchCV as Search
-        self.search = Search(pipe, grid, cv=5, n_jobs=None if n_jobs == "dask" else int(n_jobs))
+        self.X, self.y, self.search = _digits_grid(
+            library, Search, n_jobs=None if n_jobs == "dask" else int(n_jobs))
         self.cluster = self.client = None
         self.config = {}
         if n_jobs == "dask":
