@@ -296,8 +296,11 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
     def _check_custom_solver(self):
         """An optax transformation brings its own learning rate: skmlp's schedule cannot
         reach inside it, so asking for one is an error rather than a silent no-op."""
-        if not is_optax(self.solver):
+        if isinstance(self.solver, str):
             return
+        if not is_optax(self.solver):  # the constraint checks methods only: optax may be absent
+            raise ValueError(f"solver must be one of {sorted(_BUILTIN_SOLVERS)} or an "
+                             f"optax.GradientTransformation, got {self.solver!r}.")
         asked = []
         if self.learning_rate != "constant":
             asked.append(f"learning_rate={self.learning_rate!r}")

@@ -15,12 +15,12 @@ import warnings
 from collections import defaultdict
 
 import jax
-import optax
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import get_active_backend
 
 from . import _training
 from ._base import _BaseMLP
+from ._optax_repr import is_optax
 
 # A stack's host data, parameters and optimizer state stay under this many bytes; a larger
 # group is split into several stacks.
@@ -30,7 +30,7 @@ STACK_MAX_BYTES = 1 << 30
 def stackable(est):
     """Whether an estimator's fit can train in a model stack."""
     return (isinstance(est, _BaseMLP) and est._is_stochastic()
-            and not isinstance(est.solver, optax.GradientTransformation)
+            and not is_optax(est.solver)
             and not est.callbacks and not getattr(est, "_skl_callbacks", None)
             and not est.warm_start)
 

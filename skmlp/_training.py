@@ -182,7 +182,6 @@ class Run:
         self.listener = listener
         self.sample_idx = np.arange(n_samples, dtype=np.int32)
         self.padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
-        self.active = True
         self.error = None
         self._share = None
 
@@ -551,7 +550,7 @@ class _Stack:
             for g, m in enumerate(members):
                 for j, r in enumerate(m):
                     if active[g, j]:
-                        active[g, j] = r.active = r.end_epoch(
+                        active[g, j] = r.end_epoch(
                             self._model(metrics, g, j),
                             lambda g=g, j=j: fetch_weights(g, j))
         if self.single:

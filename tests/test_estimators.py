@@ -707,3 +707,13 @@ def test_failed_first_fit_leaves_model_unfitted():
     assert not hasattr(reg, "coefs_")
     with pytest.raises(NotFittedError):
         reg.predict(X)
+
+
+def test_a_solver_object_that_is_not_optax_is_refused():
+    """The constraint checks an optax solver by its methods (optax need not be imported):
+    an object with ``init`` and ``update`` that is no optax transformation is refused."""
+    from types import SimpleNamespace
+
+    fake = SimpleNamespace(init=len, update=len)
+    with pytest.raises(ValueError, match="optax.GradientTransformation, got"):
+        MLPClassifier(solver=fake).fit(np.eye(4), [0, 1, 0, 1])
