@@ -18,7 +18,7 @@ import jax
 import numpy as np
 
 from . import _compile_cache
-from ._core import optim, train
+from ._core import train
 
 
 _REPORT = contextvars.ContextVar("skmlp_report_compiles", default=False)
@@ -188,10 +188,9 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, 
 train_epoch = Program(train.train_epoch, static_argnames=("spec",), donate_argnames=("state",))
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
                             donate_argnames=("state",))
-opt_state_init = Program(optim.init_opt_state, static_argnames=("solver", "nesterov"))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
-PROGRAMS = (train_epoch, train_epoch_stack, opt_state_init, full_batch_value_and_grad)
+PROGRAMS = (train_epoch, train_epoch_stack, full_batch_value_and_grad)
 
 
 @_compile_cache.on_clear

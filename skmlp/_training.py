@@ -322,12 +322,12 @@ def _batch_size(setting, n_samples):
 
 def _initial_opt_state(spec, params, traced=False):
     """The optimizer's initial state: a user's optax transformation's own ``init``, else the
-    built-in solver's (compiled once per architecture; ``traced``: for its structure only)."""
+    built-in solver's (NumPy arrays; ``traced``: for its structure only)."""
     if spec.optimizer is not None:
         return spec.optimizer.tx.init(params)
     if traced:
         return optim.init_opt_state(spec.solver, params, spec.nesterov)
-    return _programs.opt_state_init(params=params, solver=spec.solver, nesterov=spec.nesterov)
+    return optim.initial_opt_state(spec.solver, params, spec.nesterov)
 
 
 def prepare(*, X, y, sample_weight, random_state, incremental, layout, spec, rules, dtype,

@@ -35,6 +35,26 @@ def test_buckets_are_monotone_and_within_25_percent():
     assert n_padded_rows(1437, 200) == n_padded_rows(1438, 200)
 
 
+@pytest.mark.parametrize("solver", ["sgd", "adam", "adamw", "rmsprop", "adagrad"])
+@pytest.mark.parametrize("nesterov", [False, True])
+@pytest.mark.parametrize("x64", [False, True])
+def test_initial_optimizer_state_is_optax_init_without_a_program(solver, nesterov, x64):
+    """The built-in solvers' initial states are filled on the host; they must equal what
+    optax's own ``init`` returns, leaf for leaf, in structure, dtype and value."""
+    from skmlp._core import optim
+
+    dtype = np.float64 if x64 else np.float32
+    params = {"coefs": [np.ones((3, 4), dtype), np.ones((4, 2), dtype)],
+              "intercepts": [np.ones(4, dtype), np.ones(2, dtype)]}
+    with jax.enable_x64(x64):
+        expected = jax.device_get(optim.init_opt_state(solver, params, nesterov))
+        got = optim.initial_opt_state(solver, params, nesterov)
+    assert jax.tree_util.tree_structure(got) == jax.tree_util.tree_structure(expected)
+    for a, b in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(expected)):
+        assert isinstance(a, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
 def test_grid_search_compiles_the_training_program_once(digits):
     """9 candidates x 5 folds: new learning rates, alphas and fold sizes reuse one program."""
     X, y = digits

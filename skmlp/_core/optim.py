@@ -79,6 +79,39 @@ def init_opt_state(solver, params, nesterov=False):
     return make_optimizer(solver, hp, nesterov).init(params)
 
 
+# What each built-in solver's state starts at: optax.adagrad's accumulator starts at its
+# ``initial_accumulator_value``; every other moment, trace and count starts at zero.
+_INITIAL_FILL = {"adagrad": 0.1}
+
+
+@functools.lru_cache(maxsize=64)
+def _opt_state_layout(solver, nesterov, treedef, avals, x64):
+    params = jax.tree_util.tree_unflatten(
+        treedef, [jax.ShapeDtypeStruct(shape, dtype) for shape, dtype in avals])
+    with jax.enable_x64(x64):
+        shapes = jax.eval_shape(functools.partial(init_opt_state, solver, nesterov=nesterov),
+                                params)
+    leaves, structure = jax.tree_util.tree_flatten(shapes)
+    return structure, tuple((leaf.shape, leaf.dtype) for leaf in leaves)
+
+
+def initial_opt_state(solver, params, nesterov=False):
+    """A built-in solver's initial state as NumPy arrays, without a compiled program.
+
+    Its structure comes from tracing ``init_opt_state`` once per architecture (no compile);
+    its values are constants (``_INITIAL_FILL``). Compiling ``init`` cost 0.1 s of a cold
+    first fit for arrays NumPy fills in microseconds.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(params)
+    avals = tuple((np.shape(leaf), np.dtype(leaf.dtype)) for leaf in leaves)
+    structure, layout = _opt_state_layout(solver, nesterov, treedef, avals,
+                                          bool(jax.config.jax_enable_x64))
+    fill = _INITIAL_FILL.get(solver, 0)
+    return jax.tree_util.tree_unflatten(structure, [
+        np.full(shape, fill if np.issubdtype(dtype, np.floating) else 0, dtype)
+        for shape, dtype in layout])
+
+
 # ---------------------------------------------------------------- a user's optax object
 
 # Libraries whose functions are named, not walked: their code is fixed by their version, which
