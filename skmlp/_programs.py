@@ -178,14 +178,19 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, 
 
     new_state, metrics = jax.vmap(group)(state, data, order, hparams, val_data)
 
+    # A stopped model keeps its state, and so does a model whose epoch diverged (NaN loss).
+    keep = active & jax.numpy.isfinite(metrics["loss"])
+
     def keep_stopped(new, old):
-        return jax.numpy.where(active.reshape(active.shape + (1,) * (new.ndim - 2)), new, old)
+        return jax.numpy.where(keep.reshape(keep.shape + (1,) * (new.ndim - 2)), new, old)
 
     return jax.tree_util.tree_map(keep_stopped, new_state, state), metrics
 
 
-# ``state`` is donated: each epoch replaces it, so XLA may update parameters in place.
-train_epoch = Program(train.train_epoch, static_argnames=("spec",), donate_argnames=("state",))
+# A single fit's state is not donated: the host keeps the state it passes in, the one to go
+# back to when the epoch diverges. A stack's is (each epoch replaces it, so XLA may update
+# parameters in place): its program keeps each diverged or stopped model's state itself.
+train_epoch = Program(train.train_epoch, static_argnames=("spec",))
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
                             donate_argnames=("state",))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))

@@ -99,7 +99,7 @@ def precision(dtype):
 class DeferredInterrupt:
     """Ctrl-C during the epoch loop ends training after the running epoch.
 
-    The epoch's state is donated to the compiled program, so a KeyboardInterrupt raised between
+    A stack's state is donated to the compiled program, so a KeyboardInterrupt raised between
     the call and the assignment of its result would leave nothing valid to return. Instead the
     first SIGINT is recorded and the loop stops at the next epoch boundary with the model of the
     last completed epoch, as scikit-learn's ("Training interrupted by user."); a second SIGINT
@@ -224,7 +224,7 @@ class Run:
         """
         rules, history, listener = self.rules, self.history, self.listener
         loss = float(metrics["loss"])
-        if not np.isfinite(loss):  # the program kept the last finite state
+        if not np.isfinite(loss):  # the epoch diverged: its state is not kept
             if listener is not None:  # an epoch that learned nothing: no model to show
                 listener.end_epoch(history, metrics, None, None)
             if history.n_iter == 0:  # nothing finite learned: the fit fails
@@ -429,6 +429,10 @@ def train_alone(run):
     """Train one run under Ctrl-C handling; returns its result (see ``Run.result``)."""
     with DeferredInterrupt() as interrupt:
         (state,) = train([run], interrupt)
+    if interrupt.requested and run.history.n_iter == 0 and run.error is None:
+        # Ctrl-C before the first epoch ended (while the program compiled): nothing was
+        # trained, so the fit stops as any interrupted call does, leaving the model as it was.
+        raise KeyboardInterrupt
     return run.result(state, interrupt.requested)
 
 
@@ -538,8 +542,11 @@ class _Stack:
                 drawn = [r.next_order() for j, r in enumerate(m) if active[g, j]]
                 if drawn:
                     orders[g] = drawn[0]
+            previous = state
             state, metrics = call(state, data, orders, hp, active, val_data)
             metrics = jax.device_get(metrics)
+            if self.single and not np.isfinite(metrics["loss"]):
+                state = previous  # a diverged epoch: the last finite state stands
             fetched = {}
 
             def fetch_weights(g, j, held=state):
