@@ -139,6 +139,13 @@ def run_case(case, library, dtype):
     """Runs in a fresh worker process; returns a dict of figures."""
     warnings.simplefilter("ignore")
     fixed = dict(random_state=0, tol=0.0)
+    if library.startswith("skmlp"):
+        # Imports are not fit time, for either library: ``import skmlp`` leaves JAX and optax
+        # to the first fit, so they are imported here, with JAX's start-up.
+        import jax
+
+        import skmlp._training  # noqa: F401
+        jax.devices()
     if case in ("digits", "synthetic"):
         X, y, X_test, y_test = _digits() if case == "digits" else _synthetic()
         epochs = 200 if case == "digits" else 30
@@ -149,12 +156,27 @@ def run_case(case, library, dtype):
         est.fit(X, y)
         fit = time.perf_counter() - start
         return {"fit_s": fit, "score": est.score(X_test, y_test), "epochs": est.n_iter_}
-    if case in ("grid", "grid_synth"):
+    if case in ("grid", "grid_synth", "demo_grid"):
         from sklearn.datasets import load_digits
-        from sklearn.model_selection import GridSearchCV
+        from sklearn.model_selection import GridSearchCV, train_test_split
         from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import StandardScaler
 
+        if case == "demo_grid":  # the README demo's search: defaults, 4 candidates x 3 folds
+            X, y = load_digits(return_X_y=True)
+            X, _, y, _ = train_test_split(X, y, test_size=0.25, random_state=0, stratify=y)
+            grid = {"mlpclassifier__alpha": [1e-4, 1e-2],
+                    "mlpclassifier__learning_rate_init": [1e-3, 1e-2]}
+            pipe = make_pipeline(StandardScaler(), _estimator(library, dtype, max_iter=50,
+                                                              random_state=0))
+            if library == "skmlp-stacked":
+                from skmlp.model_selection import GridSearchCV as StackedGridSearchCV
+                search = StackedGridSearchCV(pipe, grid, cv=3)
+            else:
+                search = GridSearchCV(pipe, grid, cv=3)
+            start = time.perf_counter()
+            search.fit(X, y)
+            return {"fit_s": time.perf_counter() - start, "score": search.best_score_}
         if case == "grid":
             X, y = load_digits(return_X_y=True)
             sizes, epochs = (64,), 50
@@ -380,7 +402,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="one repeat, small cases only")
-    parser.add_argument("--cases", default="digits,synthetic,grid,grid_synth,scale,lbfgs_grid,"
+    parser.add_argument("--csv", metavar="PATH",
+                        help="also write the table as CSV (docs/_static/benchmarks.csv feeds "
+                             "the performance page's plots)")
+    parser.add_argument("--cases", default="digits,demo_grid,synthetic,grid,grid_synth,scale,"
+                                           "lbfgs_grid,"
                                            "ensemble,predict,mnist,ml_lbfgs,ml_adam,ml_dummies,"
                                            "adult")
     args = parser.parse_args(argv)
@@ -391,11 +417,13 @@ def main(argv=None):
     warm_dir = tempfile.mkdtemp(prefix="skmlp-warm-")
     sk = ("sklearn", "-", "-")
     rows = []
+    tags = {}  # row index -> (case, compute dtype, compile cache)
 
     def add(label, case, variant, results, key="fit_s", extra=""):
         ours, theirs = results[variant][key], results[sk][key]
         score = results[variant].get("score")
         rows.append((label, theirs, ours, theirs / ours, score, results[sk].get("score"), extra))
+        tags[len(rows) - 1] = (case, variant[1], variant[2])
 
     for case in cases:
         if case == "mnist" and not _mnist_available():
@@ -413,6 +441,9 @@ def main(argv=None):
             variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm"),
                         ("skmlp-stacked", "auto", "cold"), ("sklearn-jobs2", "-", "-"),
                         ("skmlp", "auto", "warm")]
+        elif case == "demo_grid":
+            variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm"),
+                        ("skmlp-stacked", "auto", "cold")]
         elif case == "grid_synth":
             variants = [sk, ("skmlp-stacked", "auto", "warm"), ("skmlp-stacked", "float32", "warm")]
         elif case == "ensemble":
@@ -468,6 +499,7 @@ def main(argv=None):
                          "skmlp's stacked search" if variant[0] == "skmlp-stacked" else
                          "skmlp in scikit-learn's search")),
                      "grid_synth": "GridSearchCV 9x5 synthetic 15000x100 (100,100) 30 ep",
+                     "demo_grid": "README demo: GridSearchCV 4x3 digits (100,) 50 ep",
                      "mnist": "MNIST 60000x784 (500,500) per epoch"}[case]
             extra = ""
             if case in ("grid", "grid_synth"):
@@ -494,7 +526,27 @@ def main(argv=None):
         theirs_s = f"{theirs * unit:{fmt}}" + ("ms" if unit > 1 else "")
         ours_s = f"{ours * unit:{fmt}}" + ("ms" if unit > 1 else "")
         print(f"{label:<62}{theirs_s:>10}{ours_s:>10}{ratio:>7.2f}x{s:>8}{t:>9}  {extra}")
+    if args.csv:
+        write_csv(args.csv, rows, tags)
     return rows
+
+
+def write_csv(path, rows, tags):
+    """The table as CSV, one row per measurement, with the case and skmlp's settings apart
+    (``dtype`` auto is the default: float64 data trains in float64)."""
+    import csv
+    import platform
+
+    with open(path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["case", "dtype", "cache", "label", "sklearn_s", "skmlp_s", "ratio",
+                      "score", "sklearn_score", "notes", "machine"])
+        machine = f"{platform.machine()}, {os.cpu_count()} cores"
+        for i, (label, theirs, ours, ratio, score, sk_score, extra) in enumerate(rows):
+            case, dtype, cache = tags.get(i, ("", "", ""))
+            out.writerow([case, dtype, cache, label, f"{theirs:.6g}", f"{ours:.6g}",
+                          f"{ratio:.2f}", "" if score is None else f"{score:.4f}",
+                          "" if sk_score is None else f"{sk_score:.4f}", extra, machine])
 
 
 if __name__ == "__main__":

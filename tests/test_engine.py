@@ -132,6 +132,46 @@ def test_a_new_process_loads_compiled_programs_from_the_cache(tmp_path):
     assert _child_traces(tmp_path) == 0  # warm: loads, compiles nothing
 
 
+_DIGEST_CHILD = textwrap.dedent("""
+    import hashlib
+    import warnings
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from skmlp import MLPClassifier, _programs
+    X, y = load_digits(return_X_y=True)
+    warnings.simplefilter("ignore")
+    clf = MLPClassifier(hidden_layer_sizes=(23,), max_iter=8, random_state=0).fit(X / 16, y)
+    weights = b"".join(np.ascontiguousarray(w).tobytes() for w in clf.coefs_ + clf.intercepts_)
+    print(sum(p.trace_count for p in _programs.PROGRAMS), hashlib.sha256(weights).hexdigest())
+""")
+
+
+def _child_digest(cache_dir):
+    env = dict(os.environ, SKMLP_CACHE_DIR=str(cache_dir))
+    out = subprocess.run([sys.executable, "-c", _DIGEST_CHILD], env=env, capture_output=True,
+                         text=True, check=True)
+    traces, digest = out.stdout.split()[-2:]
+    return int(traces), digest
+
+
+def test_a_random_state_gives_bit_identical_weights_cold_warm_and_under_load(tmp_path):
+    """The same ``random_state`` gives the same weights, bit for bit, whether the program was
+    compiled in this process (cold), loaded from the compile cache (warm), or run while every
+    core is busy with another process: nothing about a fit depends on timing."""
+    cold = _child_digest(tmp_path)
+    warm = _child_digest(tmp_path)
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+            for _ in range(os.cpu_count() or 2)]
+    try:
+        loaded = _child_digest(tmp_path)
+    finally:
+        for process in busy:
+            process.kill()
+            process.wait()
+    assert cold[0] > 0 and warm[0] == 0 and loaded[0] == 0  # compiled once, then loaded
+    assert cold[1] == warm[1] == loaded[1]
+
+
 def test_cache_can_be_disabled_by_environment(tmp_path):
     assert _child_traces(tmp_path, enabled="0") > 0
     assert not list(tmp_path.glob("*.xla"))
