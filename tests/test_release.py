@@ -439,3 +439,22 @@ def test_import_and_prediction_load_neither_jax_nor_optax(tmp_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-3000:]
+
+
+def test_gpu_check_script_runs_its_code_on_the_cpu(tmp_path):
+    """asv_bench/gpu_check.py is run by hand on a GPU machine; ``--smoke`` runs its every step
+    here on the CPU (cut down), so the script a GPU session relies on cannot rot."""
+    import json
+
+    subprocess.run([sys.executable, str(ROOT / "asv_bench" / "gpu_check.py"), "--smoke",
+                    "--out", str(tmp_path)], check=True, capture_output=True, text=True,
+                   timeout=600)
+    report = json.loads((tmp_path / "gpu_check.json").read_text())
+    checks = [row["check"] for row in report["rows"]]
+    assert len(checks) == 9
+    assert sum("parity" in c for c in checks) == 3 and sum("grid" in c for c in checks) == 2
+    for row in report["rows"]:
+        if "parity" in row["check"]:  # the CPU standing in for the GPU: the same program
+            assert row["max_coef_diff"] == 0.0
+        else:
+            assert row["score"] == pytest.approx(row["sklearn_score"], abs=0.05)
