@@ -51,6 +51,9 @@ _refused: set = set()  # directories already warned about in this process
 def set_compile_cache(enabled=None, directory=None, max_size=None):
     """Turn the persistent compile cache on or off, move it, or bound its size, for this process.
 
+    The cache keeps each compiled training program on disk, so the first fit of a network
+    shape compiles and later fits of that shape, in any process, load it instead.
+
     Parameters
     ----------
     enabled : bool or None, default=None
@@ -64,10 +67,25 @@ def set_compile_cache(enabled=None, directory=None, max_size=None):
         it. None leaves the setting as it is (by default ``SKMLP_CACHE_MAX_MB`` megabytes, or
         256 MB).
 
+    See Also
+    --------
+    clear_compile_cache : Remove every cached program.
+    compile_cache_enabled : Whether the cache is in use.
+    compile_cache_dir : Where the cache lives.
+
     Notes
     -----
     Worker processes started by joblib do not see this call; set the environment variables
     ``SKMLP_COMPILE_CACHE``, ``SKMLP_CACHE_DIR`` and ``SKMLP_CACHE_MAX_MB`` to configure them too.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import skmlp
+    >>> skmlp.set_compile_cache(directory=tempfile.mkdtemp())
+    >>> skmlp.compile_cache_enabled()
+    True
+    >>> skmlp.set_compile_cache(directory=skmlp.compile_cache_dir())  # leaves it as it is
     """
     if enabled is not None:
         _settings["enabled"] = bool(enabled)
@@ -80,14 +98,52 @@ def set_compile_cache(enabled=None, directory=None, max_size=None):
 
 
 def compile_cache_enabled():
-    """Whether compiled programs are read from and written to disk."""
+    """Whether compiled programs are read from and written to disk.
+
+    The setting made with :func:`set_compile_cache`, else the environment variable
+    ``SKMLP_COMPILE_CACHE`` (on unless it is ``0``, ``false``, ``no`` or ``off``).
+
+    Returns
+    -------
+    enabled : bool
+        True when fits read and write the compile cache.
+
+    See Also
+    --------
+    set_compile_cache : Turn the cache on or off.
+
+    Examples
+    --------
+    >>> import skmlp
+    >>> isinstance(skmlp.compile_cache_enabled(), bool)
+    True
+    """
     if _settings["enabled"] is not None:
         return _settings["enabled"]
     return os.environ.get("SKMLP_COMPILE_CACHE", "1").lower() not in ("0", "false", "no", "off")
 
 
 def compile_cache_dir():
-    """The directory holding cached programs."""
+    """The directory holding cached programs.
+
+    The directory set with :func:`set_compile_cache`, else ``SKMLP_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/skmlp`` or ``~/.cache/skmlp``.
+
+    Returns
+    -------
+    directory : pathlib.Path
+        The cache directory (it may not exist before the first fit).
+
+    See Also
+    --------
+    set_compile_cache : Move the cache.
+
+    Examples
+    --------
+    >>> import skmlp
+    >>> skmlp.compile_cache_dir().name != ""
+    True
+    """
     if _settings["directory"] is not None:
         return _settings["directory"]
     if os.environ.get("SKMLP_CACHE_DIR"):
@@ -124,6 +180,18 @@ def clear_compile_cache():
     -------
     n_removed : int
         The number of files removed from the cache directory.
+
+    See Also
+    --------
+    set_compile_cache : Turn the cache off, move it or bound its size.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import skmlp
+    >>> skmlp.set_compile_cache(directory=tempfile.mkdtemp())
+    >>> skmlp.clear_compile_cache()
+    0
     """
     for clear in _in_memory_clears:
         clear()

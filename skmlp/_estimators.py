@@ -17,7 +17,8 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._base import _BaseMLP, _restore_on_error
 from ._sklearn_compat import (Interval, StrOptions, _check_partial_fit_first_call,
                               _fit_context)
-from ._typing import ArrayLike, Callback, MatrixLike, RandomState, Solver
+from ._typing import (ArrayLike, Callback, MatrixLike, OutputActivation, RandomState, Solver,
+                      WeightInit)
 
 
 class MLPClassifier(ClassifierMixin, _BaseMLP):
@@ -77,8 +78,9 @@ optax.GradientTransformation, default='adam'
         Exponential decay rate for the second moment estimates in adam.
     epsilon : float, default=1e-8
         Value for numerical stability in adam.
-    n_iter_no_change : int, default=10
-        Maximum number of epochs to not meet ``tol`` improvement.
+    n_iter_no_change : int or np.inf, default=10
+        Maximum number of epochs to not meet ``tol`` improvement; ``np.inf`` never stops on
+        it.
     max_fun : int, default=15000
         Maximum number of loss function calls ('lbfgs' only).
     class_weight : dict, 'balanced' or None, default=None
@@ -98,6 +100,10 @@ optax.GradientTransformation, default='adam'
         Epochs of linear learning-rate warm-up.
     callbacks : callable or list of callables, default=None
         Called after each epoch as ``callback(estimator, figures)``; returning True stops.
+        ``figures`` is a dict with ``'epoch'`` (epochs done), ``'loss'`` (the epoch's training
+        loss) and ``'learning_rate'`` (None for an optax solver), plus
+        ``'validation_score'`` and ``'validation_loss'`` with ``early_stopping``. The
+        estimator holds that epoch's weights, so ``predict`` works inside a callback.
     compute_dtype : {'auto', 'float32', 'float64'}, default='auto'
         Precision of training. 'auto' trains in the dtype of ``X`` as scikit-learn does
         (float64 data under a scoped ``jax.enable_x64``, never a global switch);
@@ -200,14 +206,14 @@ optax.GradientTransformation, default='adam'
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int | float = 10,
+        n_iter_no_change: int | float = 10,  # an int, or np.inf
         max_fun: int = 15000,
         class_weight: dict[Any, float] | Literal['balanced'] | None = None,
         dropout: float | Sequence[float] = 0.0,
         batch_norm: bool = False,
         penalty: Literal['l2', 'l1', 'elasticnet'] = "l2",
         l1_ratio: float = 0.15,
-        weight_init: str = "auto",
+        weight_init: WeightInit = "auto",
         warmup_epochs: int = 0,
         callbacks: Callback | Sequence[Callback] | None = None,
         compute_dtype: Literal['auto', 'float32', 'float64'] = "auto",
@@ -419,8 +425,9 @@ optax.GradientTransformation, default='adam'
         Exponential decay rate for the second moment estimates in adam.
     epsilon : float, default=1e-8
         Value for numerical stability in adam.
-    n_iter_no_change : int, default=10
-        Maximum number of epochs to not meet ``tol`` improvement.
+    n_iter_no_change : int or np.inf, default=10
+        Maximum number of epochs to not meet ``tol`` improvement; ``np.inf`` never stops on
+        it.
     max_fun : int, default=15000
         Maximum number of loss function calls ('lbfgs' only).
     huber_delta : float, default=1.0
@@ -443,6 +450,10 @@ optax.GradientTransformation, default='adam'
         Epochs of linear learning-rate warm-up.
     callbacks : callable or list of callables, default=None
         Called after each epoch as ``callback(estimator, figures)``; returning True stops.
+        ``figures`` is a dict with ``'epoch'`` (epochs done), ``'loss'`` (the epoch's training
+        loss) and ``'learning_rate'`` (None for an optax solver), plus
+        ``'validation_score'`` and ``'validation_loss'`` with ``early_stopping``. The
+        estimator holds that epoch's weights, so ``predict`` works inside a callback.
     compute_dtype : {'auto', 'float32', 'float64'}, default='auto'
         Precision of training. 'auto' trains in the dtype of ``X`` as scikit-learn does
         (float64 data under a scoped ``jax.enable_x64``, never a global switch);
@@ -540,15 +551,15 @@ optax.GradientTransformation, default='adam'
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
-        n_iter_no_change: int | float = 10,
+        n_iter_no_change: int | float = 10,  # an int, or np.inf
         max_fun: int = 15000,
         huber_delta: float = 1.0,
-        output_activation: str | None = None,
+        output_activation: OutputActivation = None,
         dropout: float | Sequence[float] = 0.0,
         batch_norm: bool = False,
         penalty: Literal['l2', 'l1', 'elasticnet'] = "l2",
         l1_ratio: float = 0.15,
-        weight_init: str = "auto",
+        weight_init: WeightInit = "auto",
         warmup_epochs: int = 0,
         callbacks: Callback | Sequence[Callback] | None = None,
         compute_dtype: Literal['auto', 'float32', 'float64'] = "auto",

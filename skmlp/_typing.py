@@ -1,7 +1,7 @@
 """Type aliases of skmlp's public signatures."""
 
 from collections.abc import Callable, Sequence
-from typing import Any, Literal, Union
+from typing import Any, Literal, Optional, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -16,4 +16,9 @@ RandomState = Union[int, np.random.RandomState, None]
 Float = float
 Solver = Union[Literal["lbfgs", "sgd", "adam", "adamw", "rmsprop", "adagrad"], Any]
 
-__all__ = ["ArrayLike", "Callback", "Float", "MatrixLike", "RandomState", "Sequence", "Solver"]
+WeightInit = Literal["auto", "glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                     "lecun_normal"]
+OutputActivation = Optional[Literal["relu", "softplus", "logistic", "tanh"]]
+
+__all__ = ["ArrayLike", "Callback", "Float", "MatrixLike", "OutputActivation", "RandomState",
+           "Sequence", "Solver", "WeightInit"]

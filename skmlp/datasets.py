@@ -5,6 +5,7 @@ download), the one-hot, mostly-zero kind of data that skmlp trains sparse.
 """
 
 import numpy as np
+from sklearn.utils import check_random_state
 
 # MovieLens-100k's share of ratings 1..5
 _RATING_SHARES = np.array([0.061, 0.114, 0.271, 0.341, 0.213])
@@ -18,14 +19,38 @@ def make_ratings(n_users=943, n_items=1682, n_ratings=100_000, *, random_state=0
     user-item model plus noise, in MovieLens's proportions. One-hot encoding the two id columns
     gives the typical sparse input of an MLP recommender (two non-zeros per row).
 
+    Parameters
+    ----------
+    n_users : int, default=943
+        Number of users (MovieLens-100k has 943).
+    n_items : int, default=1682
+        Number of items (MovieLens-100k has 1682).
+    n_ratings : int, default=100_000
+        Number of distinct (user, item) pairs rated.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the table; an int gives the same table on every call.
+
     Returns
     -------
     pairs : ndarray of shape (n_ratings, 2)
         User and item ids.
     ratings : ndarray of shape (n_ratings,)
         Integer ratings 1..5.
+
+    See Also
+    --------
+    sklearn.preprocessing.OneHotEncoder : Turns the id pairs into the sparse input.
+
+    Examples
+    --------
+    >>> from sklearn.preprocessing import OneHotEncoder
+    >>> from skmlp.datasets import make_ratings
+    >>> pairs, ratings = make_ratings(n_ratings=5000, random_state=0)
+    >>> X = OneHotEncoder().fit_transform(pairs)
+    >>> X.shape[0], int(X.getnnz(axis=1).max()), sorted(set(ratings.tolist()))
+    (5000, 2, [1, 2, 3, 4, 5])
     """
-    rng = np.random.RandomState(random_state)
+    rng = check_random_state(random_state)
     item_pop = 1.0 / np.arange(1, n_items + 1) ** 0.9
     item_pop = item_pop[rng.permutation(n_items)]
     item_pop /= item_pop.sum()

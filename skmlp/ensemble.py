@@ -133,6 +133,11 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit (only when X has string feature names).
 
+    See Also
+    --------
+    MLPEnsembleRegressor : The same for regression.
+    sklearn.ensemble.BaggingClassifier : Bagging of any classifier, one fit at a time.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -172,8 +177,9 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
         return self._mean_prediction("predict_proba", X)
 
     def predict(self, X: MatrixLike) -> np.ndarray:
-        """The class of highest mean probability (for multilabel targets, each label whose
-        mean probability exceeds one half).
+        """The class of highest mean probability.
+
+        For multilabel targets, each label whose mean probability exceeds one half.
 
         Parameters
         ----------
@@ -227,6 +233,11 @@ class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit (only when X has string feature names).
+
+    See Also
+    --------
+    MLPEnsembleClassifier : The same for classification.
+    sklearn.ensemble.BaggingRegressor : Bagging of any regressor, one fit at a time.
 
     Examples
     --------

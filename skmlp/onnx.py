@@ -206,17 +206,23 @@ def register():
 def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
     """Convert a fitted skmlp model (or a ``Pipeline`` holding one) to an ONNX model.
 
+    The converters are skmlp's own (registered when this module is imported): every
+    activation, batch normalization folded into the weights, and the ensembles as the mean
+    of their members' outputs.
+
     Parameters
     ----------
     model : estimator
-        A fitted ``MLPClassifier``, ``MLPRegressor`` or a ``Pipeline`` ending in one.
+        A fitted :class:`~skmlp.MLPClassifier`, :class:`~skmlp.MLPRegressor`,
+        :class:`~skmlp.ensemble.MLPEnsembleClassifier` or
+        :class:`~skmlp.ensemble.MLPEnsembleRegressor`, or a ``Pipeline`` ending in one.
     X : ndarray
         A sample of inputs: its dtype (float32 or float64) and number of columns set the
         graph's input type.
     target_opset : int, default=None
         The ONNX opset (skl2onnx's default when None; at least ``MIN_OPSET``).
     options : dict, default=None
-        skl2onnx options; classifiers default to ``{"zipmap": False}`` (probabilities as a
+        The skl2onnx options; classifiers default to ``{"zipmap": False}`` (probabilities as a
         plain tensor, as ``predict_proba`` returns them).
     **kwargs : dict
         Passed to ``skl2onnx.to_onnx``.
@@ -226,6 +232,25 @@ def to_onnx(model, X, *, target_opset=None, options=None, **kwargs):
     onnx_model : onnx.ModelProto
         Outputs ``label`` and ``probabilities`` for a classifier, ``variable`` of shape
         (n_samples, n_outputs) for a regressor.
+
+    See Also
+    --------
+    skl2onnx.to_onnx : The conversion this function calls.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import onnxruntime as ort
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.onnx import to_onnx
+    >>> X, y = load_iris(return_X_y=True)
+    >>> X = X.astype(np.float32)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300, random_state=0).fit(X, y)
+    >>> session = ort.InferenceSession(to_onnx(clf, X[:1]).SerializeToString())
+    >>> labels, probabilities = session.run(None, {"X": X[:3]})
+    >>> bool(np.allclose(probabilities, clf.predict_proba(X[:3]), atol=1e-5))
+    True
     """
     check_is_fitted(model)
     if target_opset is not None and target_opset < MIN_OPSET:

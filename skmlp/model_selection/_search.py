@@ -239,6 +239,11 @@ class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
         two None without early stopping), or None for a candidate fitted in scikit-learn's
         loop. :meth:`skmlp.LossCurveDisplay.from_estimator` plots them.
 
+    See Also
+    --------
+    RandomizedSearchCV : Sampled candidates, stacked the same way.
+    sklearn.model_selection.GridSearchCV : The search this one is a drop-in for.
+
     Examples
     --------
     >>> from sklearn.datasets import load_iris
@@ -298,6 +303,30 @@ class RandomizedSearchCV(_StackedSearchMixin, _SkRandomizedSearchCV):
     cv_results_, best_estimator_, best_score_, best_params_, best_index_, scorer_,
     n_splits_, refit_time_, multimetric_ :
         As in :class:`sklearn.model_selection.RandomizedSearchCV`.
+    loss_curves_ : list
+        Per candidate (in ``cv_results_`` order), a list with one
+        ``(loss_curve, validation_loss_curve, validation_scores)`` tuple per fold (the last
+        two None without early stopping), or None for a candidate fitted in scikit-learn's
+        loop. :meth:`skmlp.LossCurveDisplay.from_estimator` plots them.
+
+    See Also
+    --------
+    GridSearchCV : Every combination of a parameter grid, stacked the same way.
+    sklearn.model_selection.RandomizedSearchCV : The search this one is a drop-in for.
+
+    Examples
+    --------
+    >>> from scipy.stats import loguniform
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> from skmlp.model_selection import RandomizedSearchCV
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = RandomizedSearchCV(
+    ...     MLPClassifier(max_iter=20, random_state=0),
+    ...     {"alpha": loguniform(1e-5, 1e-1), "learning_rate_init": loguniform(1e-4, 1e-1)},
+    ...     n_iter=6, cv=3, random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"]), len(search.loss_curves_[0])
+    (6, 3)
     """
 
     def _candidates(self):
