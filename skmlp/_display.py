@@ -72,6 +72,12 @@ class LossCurveDisplay:
     lines_ : list of matplotlib Line2D
         Every line drawn.
 
+    See Also
+    --------
+    skmlp.MLPClassifier : Records ``loss_curve_`` and, with early stopping, the validation
+        curves.
+    skmlp.model_selection.GridSearchCV : Records ``loss_curves_`` per candidate and fold.
+
     Examples
     --------
     >>> import matplotlib
@@ -115,16 +121,18 @@ class LossCurveDisplay:
             This object, with ``ax_``, ``score_ax_``, ``figure_`` and ``lines_``.
         """
         import matplotlib.pyplot as plt
+        from matplotlib.lines import Line2D
 
-        if ax is None:
-            _, ax = plt.subplots()
+        own_figure = ax is None
+        if own_figure:  # laid out by matplotlib, the legend beside the axes
+            ax = plt.figure(layout="constrained").add_subplot()
         n = len(self.loss_curves)
         names = self.names if self.names is not None else [None] * n
         val_losses = self.validation_loss_curves or [None] * n
         val_scores = self.validation_scores or [None] * n
         single = n == 1
         colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-        lines, score_ax = [], None
+        lines, score_ax, kinds = [], None, {"training loss": "-"}
         for i, (loss, name) in enumerate(zip(self.loss_curves, names)):
             color = colors[i % len(colors)]
             prefix = "" if single or name is None else f"{name}: "
@@ -135,10 +143,12 @@ class LossCurveDisplay:
                 continue
             val_loss, val_score = val_losses[i], val_scores[i]
             if val_loss is not None:
+                kinds["validation loss"] = ":"
                 lines += ax.plot(np.arange(1, len(val_loss) + 1), val_loss,
                                  color=color, linestyle=":", label=f"{prefix}validation loss",
                                  **kwargs)
             if val_score is not None:
+                kinds[self.score_name] = "--"
                 if score_ax is None:
                     score_ax = ax.twinx()
                     score_ax.set_ylabel(self.score_name)
@@ -147,12 +157,18 @@ class LossCurveDisplay:
                                        label=f"{prefix}{self.score_name}", **kwargs)
         ax.set_xlabel("epoch")
         ax.set_ylabel("loss")
-        labels = [line.get_label() for line in lines]
-        if score_ax is None and len(lines) <= 4:
-            ax.legend(lines, labels, loc="best")
-        else:  # beside the axes: inside, it would hide the curves of two y-axes
-            ax.legend(lines, labels, loc="upper left", fontsize="small",
-                      bbox_to_anchor=(1.15 if score_ax is not None else 1.02, 1.0))
+        if single or all(name is None for name in names):
+            handles = lines
+        else:  # one entry per model (its colour) and one per kind of curve (its style)
+            handles = [Line2D([], [], color=colors[i % len(colors)], label=str(name))
+                       for i, name in enumerate(names)]
+            if len(kinds) > 1:
+                handles += [Line2D([], [], color="0.4", linestyle=style, label=kind)
+                            for kind, style in kinds.items()]
+        if own_figure and (score_ax is not None or len(handles) > 4):
+            ax.figure.legend(handles=handles, loc="outside right upper", fontsize="small")
+        else:
+            ax.legend(handles=handles, loc="best", fontsize="small")
         self.ax_, self.score_ax_, self.figure_, self.lines_ = ax, score_ax, ax.figure, lines
         return self
 
@@ -170,8 +186,8 @@ class LossCurveDisplay:
             fitted ``skmlp.model_selection`` search (each candidate's curves, averaged over
             its folds, labelled by its parameters).
         names : list of str, default=None
-            Legend labels; by default the class names (numbered when repeated), a search's
-            candidate parameters, or ``member i``.
+            Legend labels; by default the class names (numbered when repeated), for a search
+            the parameters that vary among the candidates plotted, or ``member i``.
         candidates : array-like of int, default=None
             For a search: the indices (into ``cv_results_``) of the candidates to plot; all
             by default.
@@ -226,9 +242,13 @@ class LossCurveDisplay:
             if folds is None:  # fitted in scikit-learn's loop, which keeps no estimator
                 continue
             curves.append(tuple(_mean([f[k] for f in folds]) for k in range(3)))
-            names.append(", ".join(f"{k.split('__')[-1]}={v!r}" if not isinstance(v, float)
-                                   else f"{k.split('__')[-1]}={v:g}"
-                                   for k, v in params.items()))
+            names.append(params)
+        # Label each candidate by the parameters that vary among those plotted.
+        varying = [k for k in names[0] if len({repr(p[k]) for p in names}) > 1] if names else []
+        names = [", ".join(f"{k.split('__')[-1]}={v:g}" if isinstance(v, float)
+                           else f"{k.split('__')[-1]}={v!r}"
+                           for k, v in params.items() if k in varying or not varying)
+                 for params in names]
         if not curves:
             raise ValueError("No candidate of this search recorded loss curves (none was "
                              "trained as a model stack).")
@@ -236,8 +256,24 @@ class LossCurveDisplay:
 
 
 class ModelSummary(str):
-    """The text of ``summary()``: a ``str`` that shows itself, not its quoted repr, when a
-    REPL or notebook echoes it."""
+    """The text of ``summary()``, a ``str`` that shows itself when echoed.
+
+    A REPL or notebook that echoes it shows the table, not its quoted repr; in a notebook it
+    renders as HTML. Everything a ``str`` does works on it.
+
+    See Also
+    --------
+    skmlp.MLPClassifier.summary : What returns it.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> summary = MLPClassifier(hidden_layer_sizes=(8,), max_iter=5).fit(X, y).summary()
+    >>> isinstance(summary, str), "Total params" in summary
+    (True, True)
+    """
 
     def __repr__(self):
         return str(self)

@@ -27,11 +27,9 @@ for model in models:
           f"epochs, best validation accuracy {model.best_validation_score_:.3f}")
 
 # %%
-fig, ax = plt.subplots(figsize=(9, 4))
 display = LossCurveDisplay.from_estimator(
-    models, names=[f"lr={m.learning_rate_init:g}" for m in models], ax=ax)
+    models, names=[f"learning_rate_init={m.learning_rate_init:g}" for m in models])
 display.ax_.set_yscale("log")
-plt.tight_layout()
 
 # %%
 # ``summary()`` lists the layers of a fitted model; echoed in a notebook, it shows the table.

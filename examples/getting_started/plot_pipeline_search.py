@@ -39,17 +39,22 @@ print(f"cross-validated accuracy {search.best_score_:.3f}, "
       f"test accuracy {search.score(X_test, y_test):.3f}")
 
 # %%
-# Mean cross-validated accuracy of each candidate.
-scores = search.cv_results_["mean_test_score"].reshape(3, 3)
-fig, ax = plt.subplots(figsize=(5, 4))
+# Mean cross-validated accuracy of each candidate, looked up by its parameters (the order of
+# ``cv_results_`` is ``ParameterGrid``'s, which sorts the parameter names).
+widths = grid["mlpclassifier__hidden_layer_sizes"]
+alphas = grid["mlpclassifier__alpha"]
+scores = np.empty((len(widths), len(alphas)))
+for params, score in zip(search.cv_results_["params"], search.cv_results_["mean_test_score"]):
+    scores[widths.index(params["mlpclassifier__hidden_layer_sizes"]),
+           alphas.index(params["mlpclassifier__alpha"])] = score
+fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
 image = ax.imshow(scores, cmap="viridis")
-ax.set(xticks=range(3), xticklabels=grid["mlpclassifier__alpha"],
-       yticks=range(3), yticklabels=[str(s) for s in grid["mlpclassifier__hidden_layer_sizes"]],
+ax.set(xticks=range(len(alphas)), xticklabels=[f"{a:g}" for a in alphas],
+       yticks=range(len(widths)), yticklabels=[str(w) for w in widths],
        xlabel="alpha", ylabel="hidden_layer_sizes", title="mean CV accuracy")
 for (i, j), value in np.ndenumerate(scores):
     ax.text(j, i, f"{value:.3f}", ha="center", va="center", color="w")
 fig.colorbar(image)
-plt.tight_layout()
 
 # %%
 # The training curves of the three widths at the best penalty, averaged over the folds:
@@ -58,5 +63,4 @@ best_alpha = search.best_params_["mlpclassifier__alpha"]
 keep = [i for i, p in enumerate(search.cv_results_["params"])
         if p["mlpclassifier__alpha"] == best_alpha]
 display = LossCurveDisplay.from_estimator(search, candidates=keep)
-display.ax_.set_title(f"alpha={best_alpha:g}: curves per width (mean of 5 folds)")
-plt.tight_layout()
+display.ax_.set_title(f"alpha={best_alpha:g}, mean of 5 folds")
