@@ -405,6 +405,8 @@ def main(argv=None):
     parser.add_argument("--csv", metavar="PATH",
                         help="also write the table as CSV (docs/_static/benchmarks.csv feeds "
                              "the performance page's plots)")
+    parser.add_argument("--update", action="store_true",
+                        help="with --csv: replace only the measured cases' rows of that file")
     parser.add_argument("--cases", default="digits,demo_grid,synthetic,grid,grid_synth,scale,"
                                            "lbfgs_grid,"
                                            "ensemble,predict,mnist,ml_lbfgs,ml_adam,ml_dummies,"
@@ -462,7 +464,9 @@ def main(argv=None):
         print(f"measuring {case} ({repeats} alternating repeats)...", flush=True)
         res = measure(case, variants, repeats, warm_dir)
         if case in SCALE_CASES:
-            rows.extend(_scale_rows(case, res, variants))
+            for row, variant in zip(_scale_rows(case, res, variants), variants[1:]):
+                rows.append(row)
+                tags[len(rows) - 1] = (case, variant[0], "warm")
             continue
         if case == "predict":
             v = ("skmlp", "auto", "warm")
@@ -490,8 +494,8 @@ def main(argv=None):
                 r = res[variant]
                 rows.append((f"10-member ensemble / one member's fit (digits, (100,)), {dtype}",
                              r["member_s"], r["fit_s"], r["member_s"] / r["fit_s"], r["score"],
-                             None, f"ensemble = {r['fit_s'] / r['member_s']:.2f}x one fit "
-                                   "(target <= 3x)"))
+                             None, f"ensemble = {r['fit_s'] / r['member_s']:.2f}x one fit"))
+                tags[len(rows) - 1] = (case, dtype, cache)
                 continue
             label = {"digits": "digits 1347x64 (100,) 200 ep",
                      "synthetic": "synthetic 15000x100 (100,100) 30 ep",
@@ -527,26 +531,44 @@ def main(argv=None):
         ours_s = f"{ours * unit:{fmt}}" + ("ms" if unit > 1 else "")
         print(f"{label:<62}{theirs_s:>10}{ours_s:>10}{ratio:>7.2f}x{s:>8}{t:>9}  {extra}")
     if args.csv:
-        write_csv(args.csv, rows, tags)
+        write_csv(args.csv, rows, tags, update=args.update)
     return rows
 
 
-def write_csv(path, rows, tags):
+CSV_FIELDS = ["case", "dtype", "cache", "label", "sklearn_s", "skmlp_s", "ratio", "score",
+              "sklearn_score", "notes", "machine"]
+
+
+def write_csv(path, rows, tags, update=False):
     """The table as CSV, one row per measurement, with the case and skmlp's settings apart
-    (``dtype`` auto is the default: float64 data trains in float64)."""
+    (``dtype`` auto is the default: float64 data trains in float64). ``update``: keep the
+    file's rows of the cases not measured now, in their place."""
     import csv
     import platform
 
+    machine = f"{platform.machine()}, {os.cpu_count()} cores"
+    new = []
+    for i, (label, theirs, ours, ratio, score, sk_score, extra) in enumerate(rows):
+        case, dtype, cache = tags.get(i, ("", "", ""))
+        new.append(dict(zip(CSV_FIELDS, [
+            case, dtype, cache, label, f"{theirs:.6g}", f"{ours:.6g}", f"{ratio:.2f}",
+            "" if score is None else f"{score:.4f}",
+            "" if sk_score is None else f"{sk_score:.4f}", extra, machine])))
+    out = new
+    if update and os.path.exists(path):
+        measured = {r["case"] for r in new}
+        out, placed = [], set()
+        for old in csv.DictReader(open(path, newline="")):
+            if old["case"] not in measured:
+                out.append(old)
+            elif old["case"] not in placed:
+                placed.add(old["case"])
+                out += [r for r in new if r["case"] == old["case"]]
+        out += [r for r in new if r["case"] not in placed]
     with open(path, "w", newline="") as f:
-        out = csv.writer(f)
-        out.writerow(["case", "dtype", "cache", "label", "sklearn_s", "skmlp_s", "ratio",
-                      "score", "sklearn_score", "notes", "machine"])
-        machine = f"{platform.machine()}, {os.cpu_count()} cores"
-        for i, (label, theirs, ours, ratio, score, sk_score, extra) in enumerate(rows):
-            case, dtype, cache = tags.get(i, ("", "", ""))
-            out.writerow([case, dtype, cache, label, f"{theirs:.6g}", f"{ours:.6g}",
-                          f"{ratio:.2f}", "" if score is None else f"{score:.4f}",
-                          "" if sk_score is None else f"{sk_score:.4f}", extra, machine])
+        writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows(out)
 
 
 if __name__ == "__main__":

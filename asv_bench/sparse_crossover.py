@@ -4,8 +4,12 @@ Times one training epoch (adam, one hidden layer of 100 units, batch 200, float6
 default path trains float64 data) on random data whose rows hold ``k`` non-zeros out of 1000
 features, with ``input_layout='sparse'`` and ``'dense'``, in this process after one warm-up
 fit each. ``skmlp._data.SPARSE_MAX_FILL`` (the padded fill below which 'auto' trains sparse)
-was chosen from this table.
+was chosen from this table. ``--csv PATH`` also writes it as CSV (the user guide renders
+``docs/_static/sparse_crossover.csv``).
 """
+
+import csv
+import sys
 
 import time
 import warnings
@@ -29,7 +33,10 @@ def epoch_seconds(X, y, layout, epochs=(1, 3)):
     return (times[1] - times[0]) / (epochs[1] - epochs[0])
 
 
-def main():
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    out = argv[argv.index("--csv") + 1] if "--csv" in argv else None
+    rows = []
     warnings.simplefilter("ignore")
     rng = np.random.RandomState(0)
     y = rng.randint(0, 2, N)
@@ -43,6 +50,12 @@ def main():
         ts = epoch_seconds(X, y, "sparse")
         td = epoch_seconds(X, y, "dense")
         print(f"{k / D:>7.3f}{k:>6}{ts:>10.3f}{td:>9.3f}{td / ts:>13.2f}x")
+        rows.append([f"{k / D:.1%} ({k} / row)", f"{ts:.3f}", f"{td:.3f}", f"{td / ts:.2f}"])
+    if out:
+        with open(out, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(["padded fill", "sparse epoch (s)", "dense epoch (s)", "ratio"])
+            writer.writerows(rows)
 
 
 if __name__ == "__main__":
