@@ -142,6 +142,8 @@ def test_html_repr_links_to_skmlp_docs():
         module = type(est).__module__.split("._")[0]
         assert link.startswith("https://skmlp.readthedocs.io/")
         assert link.endswith(f"/generated/{module}.{type(est).__name__}.html")
+        release = ".".join(skmlp.__version__.split(".")[:2])  # the docs of this version
+        assert f"/en/{release}/" in link
         assert link in est._repr_html_()
 
 
@@ -458,3 +460,18 @@ def test_gpu_check_script_runs_its_code_on_the_cpu(tmp_path):
             assert row["max_coef_diff"] == 0.0
         else:
             assert row["score"] == pytest.approx(row["sklearn_score"], abs=0.05)
+
+
+def test_readme_quick_start_runs(capsys):
+    """The README's first code block is what a new user pastes: it must run as printed."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        exec(compile(code, "README.md", "exec"), {"__name__": "__readme__"})
+    printed = capsys.readouterr().out.splitlines()
+    assert len(printed) == 2 and "mlpclassifier__alpha" in printed[1]
