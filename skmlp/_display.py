@@ -132,7 +132,8 @@ class LossCurveDisplay:
         val_scores = self.validation_scores or [None] * n
         single = n == 1
         colors = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
-        lines, score_ax, kinds = [], None, {"training loss": "-"}
+        lines, score_ax = [], None
+        kinds: dict[str, Any] = {"training loss": "-"}  # curve kind -> its line style
         for i, (loss, name) in enumerate(zip(self.loss_curves, names)):
             color = colors[i % len(colors)]
             prefix = "" if single or name is None else f"{name}: "
