@@ -26,6 +26,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same
     parameters, defaults, fitted attributes and methods, plus the extras listed below.
+    Read more in the :doc:`User Guide </user_guide>`; :ref:`differences` lists every
+    deliberate difference from scikit-learn.
 
     Parameters
     ----------
@@ -370,6 +372,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: the same
     parameters, defaults, fitted attributes and methods, plus the extras listed below.
+    Read more in the :doc:`User Guide </user_guide>`; :ref:`differences` lists every
+    deliberate difference from scikit-learn.
 
     Parameters
     ----------

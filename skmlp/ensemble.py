@@ -103,7 +103,7 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
     The members are clones of ``estimator`` with their own ``random_state`` (drawn from this
     ensemble's), optionally trained on bootstrap samples (as integer sample weights). Their
     fits share one compiled program and train together; ``predict_proba`` averages the
-    members' probabilities.
+    members' probabilities. Read more in :doc:`/search`.
 
     Parameters
     ----------
@@ -208,7 +208,8 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
 class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
     """An ensemble of skmlp MLP regressors, trained as one model stack.
 
-    See :class:`MLPEnsembleClassifier`; ``predict`` averages the members' predictions.
+    See :class:`MLPEnsembleClassifier`; ``predict`` averages the members' predictions. Read
+    more in :doc:`/search`.
 
     Parameters
     ----------

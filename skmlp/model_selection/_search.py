@@ -200,7 +200,8 @@ class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
     (another estimator, ``solver='lbfgs'``, an optax object, callbacks, warm start, fit
     parameters other than sample weights) run in scikit-learn's own loop.
 
-    ``mean_fit_time`` of a stacked candidate is its share of its stacks' training time.
+    ``mean_fit_time`` of a stacked candidate is its share of its stacks' training time. Read
+    more in :doc:`/search` and, for ``n_jobs`` and Dask clusters, :doc:`/scaling`.
 
     Parameters
     ----------
@@ -266,7 +267,8 @@ class RandomizedSearchCV(_StackedSearchMixin, _SkRandomizedSearchCV):
 
     A drop-in for :class:`sklearn.model_selection.RandomizedSearchCV`; see
     :class:`GridSearchCV` for how fits are stacked. The candidates are drawn once, so a
-    ``random_state`` of None or a RandomState instance works as in scikit-learn.
+    ``random_state`` of None or a RandomState instance works as in scikit-learn. Read more in
+    :doc:`/search`.
 
     Parameters
     ----------
