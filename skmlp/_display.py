@@ -167,7 +167,9 @@ class LossCurveDisplay:
                 handles += [Line2D([], [], color="0.4", linestyle=style, label=kind)
                             for kind, style in kinds.items()]
         if own_figure and (score_ax is not None or len(handles) > 4):
-            ax.figure.legend(handles=handles, loc="outside right upper", fontsize="small")
+            # below the axes, across the figure: long labels never squeeze the plot
+            ax.figure.legend(handles=handles, loc="outside lower center", fontsize="small",
+                             ncols=1 if max(len(h.get_label()) for h in handles) > 40 else 2)
         else:
             ax.legend(handles=handles, loc="best", fontsize="small")
         self.ax_, self.score_ax_, self.figure_, self.lines_ = ax, score_ax, ax.figure, lines
@@ -246,7 +248,7 @@ class LossCurveDisplay:
             names.append(params)
         # Label each candidate by the parameters that vary among those plotted.
         varying = [k for k in names[0] if len({repr(p[k]) for p in names}) > 1] if names else []
-        names = [", ".join(f"{k.split('__')[-1]}={v:g}" if isinstance(v, float)
+        names = [", ".join(f"{k.split('__')[-1]}={v:.3g}" if isinstance(v, float)
                            else f"{k.split('__')[-1]}={v!r}"
                            for k, v in params.items() if k in varying or not varying)
                  for params in names]
