@@ -16,7 +16,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 STATIC = ROOT / "docs" / "_static"
 PAGES = [ROOT / "README.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").glob("*.rst")),
-         *sorted((ROOT / "examples").glob("*.py")), *sorted((ROOT / "examples").glob("*.rst"))]
+         *sorted((ROOT / "examples").rglob("*.py")), *sorted((ROOT / "examples").rglob("*.rst"))]
 RATIO = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)x(?![\w])")
 ROLE = re.compile(r":bench(-compile)?:`([^`]+)`")
 
