@@ -414,7 +414,13 @@ def test_divergence_stops_with_finite_parameters(regression):
         reg.fit(X * 1e3, y * 1e3)
     assert all(np.isfinite(c).all() for c in reg.coefs_ + reg.intercepts_)
     assert np.isfinite(reg.predict(X)).all()
-    assert reg.n_iter_ < 50
+    assert 1 <= reg.n_iter_ < 50
+    # the parameters kept are exactly those of the last finite epoch: a fit stopped there
+    last_finite = _quiet(MLPRegressor(solver="sgd", learning_rate_init=10.0, momentum=0.9,
+                                      max_iter=reg.n_iter_, random_state=0).fit, X * 1e3, y * 1e3)
+    for kept, expected in zip(reg.coefs_ + reg.intercepts_,
+                              last_finite.coefs_ + last_finite.intercepts_):
+        np.testing.assert_array_equal(kept, expected)
 
 
 # ---------------------------------------------------------------------------- targets

@@ -98,6 +98,21 @@ def test_models_that_share_data_and_draws_are_the_models_they_would_be_alone(dig
         _same_model(stacked, _quiet(MLPRegressor(**est.get_params()).fit, Xf, yf))
 
 
+def test_a_stacked_fit_that_diverges_after_progress_keeps_its_last_finite_epoch():
+    """In a stack, a model whose epoch diverges keeps the state it had (the stack's program
+    holds it back), while the others train on: each equals its own separate fit."""
+    X, y = make_regression(n_samples=200, n_features=10, noise=1.0, random_state=0)
+    kw = dict(solver="sgd", momentum=0.9, max_iter=50, random_state=0)
+    fits = [(MLPRegressor(learning_rate_init=lr, **kw), X * s, y * s, None)
+            for lr, s in ((1e-3, 1.0), (10.0, 1e3))]
+    results, _ = _quiet(fit_stacked, fits)
+    diverged = results[1]
+    assert 1 <= diverged.n_iter_ < 50
+    assert all(np.isfinite(c).all() for c in diverged.coefs_ + diverged.intercepts_)
+    for (est, Xf, yf, _), stacked in zip(fits, results):
+        _same_model(stacked, _quiet(MLPRegressor(**est.get_params()).fit, Xf, yf))
+
+
 def test_a_fit_that_diverges_in_a_stack_fails_alone(digits):
     X, y = make_regression(n_samples=100, n_features=5, random_state=0)
     fits = [(MLPRegressor(max_iter=5, random_state=0), X * s, y, None) for s in (1.0, 1e200)]
