@@ -63,10 +63,11 @@ class Program:
 
     max_executables = 32
 
-    def __init__(self, fun, static_argnames=(), donate_argnames=()):
+    def __init__(self, fun, static_argnames=(), donate_argnames=(), cpu_float64_options=None):
         self.name = fun.__name__
         self.static_argnames = tuple(static_argnames)
         self.donate_argnames = tuple(donate_argnames)
+        self.cpu_float64_options = dict(cpu_float64_options or {})
         self.trace_count = 0
         self._fun = fun
         self._signature = inspect.signature(fun)
@@ -134,7 +135,14 @@ class Program:
         if report:
             print(f"Compiling {self.name} for this architecture and device "
                   f"({getattr(device, 'platform', device)})...", end="", flush=True)
-        compiled = self._make_jit().lower(**dynamic, **static).compile()
+        lowered = self._make_jit().lower(**dynamic, **static)
+        options = self._compiler_options(device, dynamic)
+        try:
+            compiled = lowered.compile(options) if options else lowered.compile()
+        except jax.errors.JaxRuntimeError as exc:
+            if not options or "compile option" not in str(exc):
+                raise
+            compiled = lowered.compile()  # an XLA that no longer knows an option: its default
         if report:
             where = (f"; cached in {_compile_cache.compile_cache_dir()}" if use_disk
                      else "; not cached on disk")
@@ -143,6 +151,17 @@ class Program:
         if use_disk:
             _compile_cache.store(key, compiled)
         return compiled
+
+
+    def _compiler_options(self, device, dynamic):
+        """XLA options for this compile: ``cpu_float64_options`` when the program runs on a CPU
+        and its data are dense float64 arrays, else none (XLA's defaults)."""
+        if not self.cpu_float64_options or getattr(device, "platform", None) != "cpu":
+            return None
+        leaves = jax.tree_util.tree_leaves(dynamic.get("data"))
+        if leaves and all(getattr(x, "dtype", None) == np.float64 for x in leaves):
+            return self.cpu_float64_options
+        return None
 
 
 def _accepts(compiled, dynamic):
@@ -190,7 +209,20 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, 
 # A single fit's state is not donated: the host keeps the state it passes in, the one to go
 # back to when the epoch diverges. A stack's is (each epoch replaces it, so XLA may update
 # parameters in place): its program keeps each diverged or stopped model's state itself.
-train_epoch = Program(train.train_epoch, static_argnames=("spec",))
+#
+# One model's dense float64 epoch on a CPU compiles 30% faster and runs 10-20% faster with two
+# XLA options (measured on the digits (100,) network, 2 cores): XLA's older loop emitters, which
+# compile faster and run as fast on these small fusions, and YNNPACK for matrix products only
+# (its reductions, 20 us for a 200x100 column sum, are slower than XLA's own loops). The
+# reductions' summation order changes the weights in the last bit (1e-16), and runs stay
+# bit-identical to each other. Stacks and float32 runs measured no better or slower with
+# them, and keep XLA's defaults.
+_CPU_FLOAT64_OPTIONS = {
+    "xla_cpu_use_fusion_emitters": False,
+    "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
+}
+train_epoch = Program(train.train_epoch, static_argnames=("spec",),
+                      cpu_float64_options=_CPU_FLOAT64_OPTIONS)
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
                             donate_argnames=("state",))
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))

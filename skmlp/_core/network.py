@@ -25,8 +25,39 @@ class NetSpec(NamedTuple):
 
 
 def take_rows(X, rows):
-    """Rows of dense or sparse input."""
-    return jax.tree_util.tree_map(lambda a: a[rows], X)
+    """Rows of dense or sparse input. The row indices are in bounds by construction (a
+    permutation of the rows): no index normalisation or clamping is compiled around the
+    gather."""
+    return jax.tree_util.tree_map(lambda a: a.at[rows].get(mode="promise_in_bounds"), X)
+
+
+@jax.custom_vjp
+def dense(h, W):
+    """``h @ W``, whose weight gradient multiplies a materialised transpose of ``h``.
+
+    Left to itself, XLA's CPU backend computes the weight gradient ``h.T @ g`` as a dot that
+    contracts ``h``'s row axis, which it hands to Eigen; the same product on a transposed copy
+    of ``h`` (``optimization_barrier`` keeps the copy from being folded back into the dot)
+    takes its fast matmul path: 1.5x faster for a 200x64 float64 batch, and the copy is
+    cheap next to the product.
+    """
+    return h @ W
+
+
+def _dense_fwd(h, W):
+    return h @ W, (h, W)
+
+
+def _dense_bwd(residuals, g):
+    h, W = residuals
+    if h.shape[-1] <= g.shape[-1]:  # transpose the narrower operand: h.T @ g ...
+        dW = jax.lax.optimization_barrier(jnp.swapaxes(h, -1, -2)) @ g
+    else:  # ... or (g.T @ h).T, whose transposes move a (width x width) result
+        dW = jnp.swapaxes(jax.lax.optimization_barrier(jnp.swapaxes(g, -1, -2)) @ h, -1, -2)
+    return g @ jnp.swapaxes(W, -1, -2), dW
+
+
+dense.defvjp(_dense_fwd, _dense_bwd)
 
 
 def input_layer(X, W):
@@ -34,7 +65,7 @@ def input_layer(X, W):
     matching rows of ``W``: O(nnz x width), and a scatter-add of the same cost for the gradient."""
     if isinstance(X, SparseRows):
         return jnp.einsum("nk,nkh->nh", X.values, W[X.indices])
-    return X @ W
+    return dense(X, W)
 
 
 def init_layer(random_state, fan_in, fan_out, scheme="auto", sklearn_factor=6.0):
@@ -113,7 +144,7 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
         keys = jax.random.split(key, max(n_hidden, 1))
     for i in range(n_hidden):
         W = params["coefs"][i]
-        h = (input_layer(h, W) if i == 0 else h @ W) + params["intercepts"][i]
+        h = (input_layer(h, W) if i == 0 else dense(h, W)) + params["intercepts"][i]
         if spec.batch_norm:
             if train:
                 mean, var = _weighted_moments(h, weight)
@@ -130,5 +161,5 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
             keep = jax.random.bernoulli(keys[i], 1.0 - rate, h.shape)
             h = jnp.where(keep, h / jnp.maximum(1.0 - rate, 1e-12), 0.0).astype(h.dtype)
     W = params["coefs"][-1]
-    z = (input_layer(h, W) if n_hidden == 0 else h @ W) + params["intercepts"][-1]
+    z = (input_layer(h, W) if n_hidden == 0 else dense(h, W)) + params["intercepts"][-1]
     return z, new_state

@@ -86,7 +86,7 @@ def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
 
     def step(state, xs):
         i, idx = xs
-        batch = (take_rows(X, idx), Y[idx], w[idx], mask[idx])
+        batch = (take_rows(X, idx), *take_rows((Y, w, mask), idx))
         n_real = jnp.sum(batch[3])
 
         def run(state):
