@@ -107,6 +107,47 @@ def test_prediction_never_compiles(digits):
     assert [p.trace_count for p in _programs.PROGRAMS] == counts
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+def test_large_data_gathers_per_step_with_the_same_result(digits, monkeypatch, sparse):
+    # Small training sets are gathered once per epoch, large ones one minibatch at a time;
+    # both visit the same rows in the same order.
+    import scipy.sparse as sp
+
+    from skmlp._core import train
+
+    X, y = digits
+    X = sp.csr_matrix(X / 16) if sparse else X / 16
+    kw = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, solver="adam")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        small = MLPClassifier(**kw).fit(X, y)
+        monkeypatch.setattr(train, "PREGATHER_BYTES", 0)
+        _programs.train_epoch.clear()
+        large = MLPClassifier(**kw).fit(X, y)
+    _programs.train_epoch.clear()
+    assert large.loss_curve_ == pytest.approx(small.loss_curve_, rel=1e-12)
+    for a, b in zip(large.coefs_, small.coefs_):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+
+
+def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):
+    # The CPU options are XLA's own flags; an XLA without one compiles with its defaults.
+    X, y = digits
+    kw = dict(hidden_layer_sizes=(8,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = MLPClassifier(**kw).fit(X / 16, y)
+        monkeypatch.setattr(_programs.train_epoch, "cpu_float64_options",
+                            {"xla_cpu_no_such_option_anywhere": True})
+        monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
+        _programs.train_epoch.clear()
+        traces = _programs.train_epoch.trace_count
+        clf = MLPClassifier(**kw).fit(X / 16, y)
+    _programs.train_epoch.clear()
+    assert _programs.train_epoch.trace_count == traces + 1  # compiled here, not loaded
+    assert clf.loss_curve_ == pytest.approx(expected.loss_curve_, rel=1e-10)
+
+
 _CHILD = textwrap.dedent("""
     import warnings
     import numpy as np

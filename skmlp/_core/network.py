@@ -50,11 +50,8 @@ def _dense_fwd(h, W):
 
 def _dense_bwd(residuals, g):
     h, W = residuals
-    if h.shape[-1] <= g.shape[-1]:  # transpose the narrower operand: h.T @ g ...
-        dW = jax.lax.optimization_barrier(jnp.swapaxes(h, -1, -2)) @ g
-    else:  # ... or (g.T @ h).T, whose transposes move a (width x width) result
-        dW = jnp.swapaxes(jax.lax.optimization_barrier(jnp.swapaxes(g, -1, -2)) @ h, -1, -2)
-    return g @ jnp.swapaxes(W, -1, -2), dW
+    h_t = jax.lax.optimization_barrier(jnp.swapaxes(h, -1, -2))
+    return g @ jnp.swapaxes(W, -1, -2), h_t @ g
 
 
 dense.defvjp(_dense_fwd, _dense_bwd)

@@ -40,6 +40,10 @@ class TrainSpec(NamedTuple):
     optimizer: Any = None  # a user's optax transformation, as an optim.CustomSolver
 
 
+# Data up to this size (all arrays of one model's training set) are gathered once per epoch.
+PREGATHER_BYTES = 32 * 2**20
+
+
 def _optimizer(spec, hparams):
     if spec.optimizer is not None:
         return spec.optimizer.tx
@@ -82,12 +86,25 @@ def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
     given, ``val_score`` and ``val_loss``.
     """
     X, Y, w, mask = data
-    batches = order.reshape(w.shape[0] // spec.batch_size, spec.batch_size)
+    n_batches = w.shape[0] // spec.batch_size
+    batches = order.reshape(n_batches, spec.batch_size)
+    pregather = sum(a.nbytes for a in jax.tree_util.tree_leaves(data)) <= PREGATHER_BYTES
+    if pregather:
+        # Small data: one gather of the whole epoch in visiting order, then contiguous
+        # minibatch slices (a gather of 200 rows per step cost 4x its bytes' worth on a CPU).
+        xs = jax.tree_util.tree_map(
+            lambda a: a.reshape(n_batches, spec.batch_size, *a.shape[1:]),
+            take_rows(data, order))
+    else:  # large data: no second copy of it; each step gathers its own rows
+        xs = batches
+    # Real rows come first in ``order``: minibatch i holds min(batch, n - i * batch) of them.
+    n_rows = jnp.sum(mask)
 
     def step(state, xs):
-        i, idx = xs
-        batch = (take_rows(X, idx), *take_rows((Y, w, mask), idx))
-        n_real = jnp.sum(batch[3])
+        i, batch = xs
+        if not pregather:
+            batch = take_rows(data, batch)
+        n_real = jnp.clip(n_rows - i * spec.batch_size, 0, spec.batch_size)
 
         def run(state):
             new_state, value = _train_step(state, batch, hparams, spec)
@@ -98,8 +115,8 @@ def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
 
         return jax.lax.cond(n_real > 0 if n_steps is None else i < n_steps, run, skip, state)
 
-    steps = jnp.arange(batches.shape[0], dtype=jnp.int32)
-    new_state, weighted_losses = jax.lax.scan(step, state, (steps, batches))
+    steps = jnp.arange(n_batches, dtype=jnp.int32)
+    new_state, weighted_losses = jax.lax.scan(step, state, (steps, xs))
     loss = jnp.sum(weighted_losses) / jnp.sum(mask)
     # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
     # reports a NaN loss; the caller keeps the state it passed in and stops. One sum per
