@@ -11,6 +11,8 @@ registry trains as usual. Imports nothing of skmlp's, so ``fit`` can consult it.
 import contextlib
 
 import joblib
+import numpy as np
+import scipy.sparse as sp
 
 _registries: list = []
 # scikit-learn's callbacks and their contexts, which a search propagates to an estimator just
@@ -21,9 +23,45 @@ CALLBACK_ATTRIBUTES = {"_skl_callbacks", "_parent_callback_ctx", "_callback_fit_
 
 
 def fit_key(est, X, y, sample_weight):
-    """Identifies a fit: the estimator's class and parameters, and its training data."""
+    """Identifies a fit: the estimator's class and parameters, and a summary of its training
+    data (see ``_summary``); ``take_prefitted`` confirms a match on the data themselves."""
     params = sorted((k, repr(v)) for k, v in est.get_params(deep=False).items())
-    return joblib.hash((type(est).__qualname__, params, X, y, sample_weight))
+    return joblib.hash((type(est).__qualname__, params,
+                        [_summary(a) for a in (X, y, sample_weight)]))
+
+
+def _summary(a):
+    """Arrays (dense, or a sparse matrix's three) by dtype, shape and about 1,000 evenly spaced
+    entries: a digest of the whole array per fit cost a search 2 ms a fit; anything else whole."""
+    if isinstance(a, np.ndarray):
+        flat = a.reshape(-1)  # a view when contiguous; a copy (still exact) otherwise
+        return (a.dtype.str, a.shape, flat[:: max(1, flat.size // 1024)].tobytes()
+                if a.dtype != object else a)
+    if sp.issparse(a) and a.format in ("csr", "csc"):
+        return (a.format, a.shape, *(_summary(part) for part in (a.data, a.indices, a.indptr)))
+    return a
+
+
+def _same(a, b):
+    """Whether two fits' data are equal, entry for entry (NaN equals NaN)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            return False
+        try:
+            return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+        except TypeError:  # object arrays
+            return joblib.hash(a) == joblib.hash(b)
+    if sp.issparse(a) and sp.issparse(b):
+        return (a.format == b.format and a.shape == b.shape
+                and all(_same(getattr(a, p), getattr(b, p)) for p in ("data", "indices", "indptr")))
+    return type(a) is type(b) and joblib.hash(a) == joblib.hash(b)
+
+
+def register(entries, key, result, data):
+    """Keep a stacked fit's ``result`` for the fit of ``data`` (X, y, sample_weight)."""
+    entries[key] = (result, data)
 
 
 @contextlib.contextmanager
@@ -46,9 +84,9 @@ def take_prefitted(est, X, y, sample_weight):
     except Exception:  # unhashable data or parameters: an ordinary fit
         return False
     for entries in reversed(_registries):
-        if key in entries:
+        if key in entries and all(map(_same, entries[key][1], (X, y, sample_weight))):
             # handed over once (no copy): a second identical fit misses and trains as usual
-            result = entries.pop(key)
+            result = entries.pop(key)[0]
             if isinstance(result, BaseException):
                 raise result
             vars(est).update({k: v for k, v in vars(result).items()

@@ -307,3 +307,28 @@ def test_ensemble_of_one_class_predicts_it(seed):
     ens = _quiet(MLPEnsembleClassifier(MLPClassifier((8,), max_iter=20), n_estimators=3,
                                        random_state=seed).fit, X, y)
     np.testing.assert_array_equal(ens.predict(X), y)
+
+
+def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
+    # Keys summarise the data (a sample of its entries); a hand-over checks every entry.
+    import scipy.sparse as sp
+
+    from skmlp._prefitted import fit_key, register, registry, take_prefitted
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(300, 40)
+    y = rng.randint(0, 2, 300)
+    other = X.copy()
+    other[1, 1] += 1.0  # an entry the key's sample skips
+    est = MLPClassifier(max_iter=3)
+    assert fit_key(est, X, y, None) == fit_key(est, other, y, None)
+    fitted = MLPClassifier(max_iter=3)
+    fitted.marker_ = "stacked"
+    with registry() as entries:
+        register(entries, fit_key(est, X, y, None), fitted, (X, y, None))
+        assert not take_prefitted(MLPClassifier(max_iter=3), other, y, None)
+        assert not take_prefitted(MLPClassifier(max_iter=3), sp.csr_matrix(X), y, None)
+        taker = MLPClassifier(max_iter=3)
+        assert take_prefitted(taker, X.copy(), y.copy(), None)
+        assert taker.marker_ == "stacked"
+        assert not take_prefitted(MLPClassifier(max_iter=3), X, y, None)  # handed over once

@@ -11,7 +11,7 @@ from sklearn.pipeline import Pipeline
 
 from .._base import _BaseMLP
 from .._optax_repr import is_optax, readable
-from .._prefitted import fit_key, registry
+from .._prefitted import fit_key, register, registry
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 
 
@@ -158,12 +158,13 @@ class _StackedSearchMixin(DocLinkMixin):
             fits = self._fold_fits(candidates, alone)
             fits = [f for f in fits if f[-1]] + [f for f in fits if not f[-1]]
             keys = [fit_key(mlp, X, y, w) for _, mlp, X, y, w, _ in fits]  # before fitting
+            data = [(X, y, w) for _, _, X, y, w, _ in fits]
             results, seconds = fit_stacked([f[1:5] for f in fits if f[-1]],
                                            n_jobs=self.n_jobs,
                                            alone=[f[1:5] for f in fits if not f[-1]])
         curves = {}
-        for (where, *_), key, result, sec in zip(fits, keys, results, seconds):
-            self._stack_registry[key] = result
+        for (where, *_), key, fit_data, result, sec in zip(fits, keys, data, results, seconds):
+            register(self._stack_registry, key, result, fit_data)
             self._stack_seconds[where] = sec
             if not isinstance(result, BaseException) and hasattr(result, "loss_curve_"):
                 curves.setdefault(where[0], {})[where[1]] = (
