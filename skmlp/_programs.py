@@ -154,14 +154,15 @@ class Program:
 
 
     def _compiler_options(self, device, dynamic):
-        """XLA options for this compile: ``cpu_float64_options`` when the program runs on a CPU
-        and its data are dense float64 arrays, else none (XLA's defaults)."""
-        if not self.cpu_float64_options or getattr(device, "platform", None) != "cpu":
+        """XLA options for this compile on a CPU: ``_CPU_OPTIONS``, and
+        ``cpu_float64_options`` when the program's data are dense float64 arrays. None (XLA's
+        defaults) on other devices."""
+        if getattr(device, "platform", None) != "cpu":
             return None
         leaves = jax.tree_util.tree_leaves(dynamic.get("data"))
         if leaves and all(getattr(x, "dtype", None) == np.float64 for x in leaves):
-            return self.cpu_float64_options
-        return None
+            return {**_CPU_OPTIONS, **self.cpu_float64_options}
+        return dict(_CPU_OPTIONS)
 
 
 def _accepts(compiled, dynamic):
@@ -210,6 +211,10 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, 
 # back to when the epoch diverges. A stack's is (each epoch replaces it, so XLA may update
 # parameters in place): its program keeps each diverged or stopped model's state itself.
 #
+# On a CPU, every program compiles with LLVM's lighter optimisation level: 10% less compile
+# time (0.28 -> 0.24 s for the digits epoch, 0.57 -> 0.53 s for a 9 x 5 stack), the same run
+# time and bit-identical weights (XLA allows no floating-point reassociation either way).
+_CPU_OPTIONS = {"xla_backend_optimization_level": 1}
 # One model's dense float64 epoch on a CPU compiles 30% faster and runs 10-20% faster with two
 # XLA options (measured on the digits (100,) network, 2 cores): XLA's older loop emitters, which
 # compile faster and run as fast on these small fusions, and YNNPACK for matrix products only

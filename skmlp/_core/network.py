@@ -141,7 +141,7 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
         keys = jax.random.split(key, max(n_hidden, 1))
     for i in range(n_hidden):
         W = params["coefs"][i]
-        h = (input_layer(h, W) if i == 0 else dense(h, W)) + params["intercepts"][i]
+        h = (input_layer(h, W) if i == 0 else h @ W) + params["intercepts"][i]
         if spec.batch_norm:
             if train:
                 mean, var = _weighted_moments(h, weight)
@@ -158,5 +158,5 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
             keep = jax.random.bernoulli(keys[i], 1.0 - rate, h.shape)
             h = jnp.where(keep, h / jnp.maximum(1.0 - rate, 1e-12), 0.0).astype(h.dtype)
     W = params["coefs"][-1]
-    z = (input_layer(h, W) if n_hidden == 0 else dense(h, W)) + params["intercepts"][-1]
+    z = (input_layer(h, W) if n_hidden == 0 else h @ W) + params["intercepts"][-1]
     return z, new_state
