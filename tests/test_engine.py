@@ -130,6 +130,38 @@ def test_large_data_gathers_per_step_with_the_same_result(digits, monkeypatch, s
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
 
 
+@pytest.mark.parametrize("params", [
+    dict(max_iter=12),  # stops at max_iter
+    dict(max_iter=200, tol=1e-2, n_iter_no_change=2),  # stops on the training loss
+    dict(max_iter=40, learning_rate="adaptive", solver="sgd", tol=1e-2, n_iter_no_change=2),
+    dict(max_iter=30, early_stopping=True, n_iter_no_change=3, tol=1e-3),
+    dict(max_iter=8, learning_rate_init=10.0),  # diverges
+])
+def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
+    # A short epoch's successor is dispatched before the host books it; a fit that stops, or
+    # whose learning rate changes, drops it and puts the RandomState back: every figure, the
+    # weights and a warm-started continuation equal those of one epoch at a time.
+    from skmlp import _training
+
+    X, y = digits
+    X = X / 16 * (10 if params.get("learning_rate_init") == 10.0 else 1)
+    fits = []
+    for ahead_below in (_training.AHEAD_BELOW_S, -1.0):
+        monkeypatch.setattr(_training, "AHEAD_BELOW_S", ahead_below)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            clf = MLPClassifier(hidden_layer_sizes=(16,), random_state=0, warm_start=True,
+                                **params)
+            first = clf.fit(X, y).loss_curve_[:]
+            clf.set_params(max_iter=3)
+            fits.append((first, clf.fit(X, y).loss_curve_[:], clf.n_iter_,
+                         [c.copy() for c in clf.coefs_]))
+    (a_first, a_curve, a_n, a_coefs), (b_first, b_curve, b_n, b_coefs) = fits
+    assert a_first == b_first and a_curve == b_curve and a_n == b_n
+    for a, b in zip(a_coefs, b_coefs):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):
     # The CPU options are XLA's own flags; an XLA without one compiles with its defaults.
     X, y = digits
