@@ -147,7 +147,7 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
     for i in range(n_hidden):
         W = params["coefs"][i]
         b = params["intercepts"][i]
-        h = input_layer(h, W, b) if i == 0 else h @ W + b
+        h = input_layer(h, W, b) if i == 0 else dense(h, W, b)
         if spec.batch_norm:
             if train:
                 mean, var = _weighted_moments(h, weight)
@@ -165,5 +165,5 @@ def forward(params, model_state, X, spec, *, train=False, key=None, weight=None,
             h = jnp.where(keep, h / jnp.maximum(1.0 - rate, 1e-12), 0.0).astype(h.dtype)
     W = params["coefs"][-1]
     b = params["intercepts"][-1]
-    z = input_layer(h, W, b) if n_hidden == 0 else h @ W + b
+    z = input_layer(h, W, b) if n_hidden == 0 else dense(h, W, b)
     return z, new_state
