@@ -40,8 +40,10 @@ class TrainSpec(NamedTuple):
     optimizer: Any = None  # a user's optax transformation, as an optim.CustomSolver
 
 
-# Data up to this size (all arrays of one model's training set) are gathered once per epoch.
-PREGATHER_BYTES = 32 * 2**20
+# Data up to this size (all arrays of one model's training set) are gathered once per epoch,
+# which holds a second copy of them while the epoch runs: a 100 000 x 100 float64 table (80 MB)
+# trains 12% faster so. Larger data (MNIST's 376 MB in float64) gather each step's rows.
+PREGATHER_BYTES = 128 * 2**20
 
 
 def _optimizer(spec, hparams):
