@@ -60,8 +60,10 @@ def _same(a, b):
 
 
 def register(entries, key, result, data):
-    """Keep a stacked fit's ``result`` for the fit of ``data`` (X, y, sample_weight)."""
-    entries[key] = (result, data)
+    """Keep a stacked fit's ``result`` for the fit of ``data`` (X, y, sample_weight). Fits
+    whose data differ only where the key's sample does not look share a key, and each keeps
+    its own entry."""
+    entries.setdefault(key, []).append((result, data))
 
 
 @contextlib.contextmanager
@@ -84,9 +86,11 @@ def take_prefitted(est, X, y, sample_weight):
     except Exception:  # unhashable data or parameters: an ordinary fit
         return False
     for entries in reversed(_registries):
-        if key in entries and all(map(_same, entries[key][1], (X, y, sample_weight))):
+        found = [i for i, (_, data) in enumerate(entries.get(key, ()))
+                 if all(map(_same, data, (X, y, sample_weight)))]
+        if found:
             # handed over once (no copy): a second identical fit misses and trains as usual
-            result = entries.pop(key)[0]
+            result = entries[key].pop(found[0])[0]
             if isinstance(result, BaseException):
                 raise result
             vars(est).update({k: v for k, v in vars(result).items()

@@ -152,7 +152,6 @@ class Program:
             _compile_cache.store(key, compiled)
         return compiled
 
-
     def _compiler_options(self, device, dynamic):
         """XLA options for this compile on a CPU: ``_CPU_OPTIONS``, and
         ``cpu_float64_options`` when the program's data are dense float64 arrays. None (XLA's

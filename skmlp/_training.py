@@ -506,7 +506,6 @@ class _Ahead:
         run's RandomState and row order back as they were before its draw."""
         self.run.random_state.set_state(self.rng_state)
         self.run.sample_idx = self.sample_idx
-        return None
 
 
 class _Stack:
@@ -561,7 +560,8 @@ class _Stack:
                 hp = dict(hp, learning_rate=self._to_device(rates[0, 0] if self.single
                                                             else rates))
                 if ahead is not None:  # dispatched with the old rate
-                    ahead = ahead.discard()
+                    ahead.discard()
+                    ahead = None
             if ahead is None:  # a new array: a running epoch may still read the last one
                 orders = orders.copy()
             for g, m in enumerate(members):

@@ -118,13 +118,23 @@ def test_large_data_gathers_per_step_with_the_same_result(digits, monkeypatch, s
     X, y = digits
     X = sp.csr_matrix(X / 16) if sparse else X / 16
     kw = dict(hidden_layer_sizes=(16,), max_iter=5, random_state=0, solver="adam")
+    gathered = []  # the number of rows of each gather traced into the epoch program
+    take_rows = train.take_rows
+    monkeypatch.setattr(train, "take_rows",
+                        lambda X, rows: gathered.append(rows.shape[0]) or take_rows(X, rows))
+    monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        _programs.train_epoch.clear()
         small = MLPClassifier(**kw).fit(X, y)
+        small_gathers, gathered[:] = gathered[:], []
         monkeypatch.setattr(train, "PREGATHER_BYTES", 0)
         _programs.train_epoch.clear()
         large = MLPClassifier(**kw).fit(X, y)
     _programs.train_epoch.clear()
+    (epoch_rows,) = small_gathers  # one gather of the whole (padded) epoch ...
+    assert epoch_rows >= len(y) and epoch_rows % 200 == 0
+    assert gathered == [200]  # ... against one of a minibatch inside the step
     assert large.loss_curve_ == pytest.approx(small.loss_curve_, rel=1e-12)
     for a, b in zip(large.coefs_, small.coefs_):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
@@ -146,7 +156,16 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
     X, y = digits
     X = X / 16 * (10 if params.get("learning_rate_init") == 10.0 else 1)
     fits = []
-    for ahead_below in (_training.AHEAD_BELOW_S, -1.0):
+    dispatched = []
+
+    class CountedAhead(_training._Ahead):
+        def __init__(self, run):
+            super().__init__(run)
+            dispatched.append(run)
+
+    monkeypatch.setattr(_training, "_Ahead", CountedAhead)
+    # always ahead (whatever this machine's epoch time), then never
+    for ahead_below in (np.inf, -1.0):
         monkeypatch.setattr(_training, "AHEAD_BELOW_S", ahead_below)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -157,9 +176,35 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
             fits.append((first, clf.fit(X, y).loss_curve_[:], clf.n_iter_,
                          [c.copy() for c in clf.coefs_]))
     (a_first, a_curve, a_n, a_coefs), (b_first, b_curve, b_n, b_coefs) = fits
+    if params == dict(max_iter=12):
+        # epochs 2-12 of the first fit and 2-3 of the continuation were dispatched ahead
+        assert len(dispatched) == 11 + 2
+    else:
+        assert dispatched
     assert a_first == b_first and a_curve == b_curve and a_n == b_n
     for a, b in zip(a_coefs, b_coefs):
         np.testing.assert_array_equal(a, b)
+
+
+def test_cpu_compiler_options_follow_the_data():
+    # Dense float64 epochs get the float64 options on top of every CPU program's; float32 or
+    # sparse (integer indices) data, XLA's defaults but the optimisation level; other devices
+    # none.
+    cpu = jax.devices("cpu")[0]
+    program = _programs.train_epoch
+    dense64 = {"data": (np.zeros((4, 3)), np.zeros(4))}
+    assert program._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
+                                                       **_programs._CPU_FLOAT64_OPTIONS}
+    for data in ((np.zeros((4, 3), np.float32), np.zeros(4, np.float32)),
+                 (np.zeros((4, 3)), np.zeros((4, 3), np.int32))):
+        assert program._compiler_options(cpu, {"data": data}) == _programs._CPU_OPTIONS
+    assert _programs.full_batch_value_and_grad._compiler_options(cpu, dense64) == \
+        _programs._CPU_OPTIONS
+
+    class Gpu:
+        platform = "gpu"
+
+    assert program._compiler_options(Gpu(), dense64) is None
 
 
 def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):

@@ -332,3 +332,12 @@ def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
         assert take_prefitted(taker, X.copy(), y.copy(), None)
         assert taker.marker_ == "stacked"
         assert not take_prefitted(MLPClassifier(max_iter=3), X, y, None)  # handed over once
+        # two fits whose keys collide each keep their own result
+        first, second = MLPClassifier(max_iter=3), MLPClassifier(max_iter=3)
+        first.marker_, second.marker_ = "first", "second"
+        register(entries, fit_key(est, X, y, None), first, (X, y, None))
+        register(entries, fit_key(est, other, y, None), second, (other, y, None))
+        takers = [MLPClassifier(max_iter=3), MLPClassifier(max_iter=3)]
+        assert take_prefitted(takers[0], other, y, None)
+        assert take_prefitted(takers[1], X, y, None)
+        assert [t.marker_ for t in takers] == ["second", "first"]

@@ -119,7 +119,7 @@ def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
 
     steps = jnp.arange(n_batches, dtype=jnp.int32)
     new_state, weighted_losses = jax.lax.scan(step, state, (steps, xs))
-    loss = jnp.sum(weighted_losses) / jnp.sum(mask)
+    loss = jnp.sum(weighted_losses) / n_rows
     # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
     # reports a NaN loss; the caller keeps the state it passed in and stops. One sum per
     # parameter array detects a non-finite entry (a sum of finite weights overflows only for
