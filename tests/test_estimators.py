@@ -723,3 +723,21 @@ def test_a_solver_object_that_is_not_optax_is_refused():
     fake = SimpleNamespace(init=len, update=len)
     with pytest.raises(ValueError, match="optax.GradientTransformation, got"):
         MLPClassifier(solver=fake).fit(np.eye(4), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("y, later", [
+    (np.array([0, 1, 2, 1, 0]), np.array([2, 0])), (np.array(["b", "a", "b"]), None),
+    (np.array([3.0, 7.0, 3.0]), np.array([7.0])), (np.array([True, False, True]), None),
+    (np.array(["x", "y", "z"], dtype=object), None), (np.array([5, 5, 5]), None),
+    (np.array([[1, 0], [0, 1], [1, 1]]), None)])
+def test_targets_are_binarized_as_label_binarizer_does(y, later):
+    # The classifier compares 1-D labels with classes_ instead of calling transform again.
+    from sklearn.preprocessing import LabelBinarizer
+
+    from skmlp._estimators import _binarize
+
+    binarizer = LabelBinarizer().fit(y)
+    for target in (y, later) if later is not None else (y,):
+        got = _binarize(binarizer, target)
+        assert got.dtype == bool
+        np.testing.assert_array_equal(got, binarizer.transform(target).astype(bool))

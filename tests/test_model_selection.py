@@ -341,3 +341,27 @@ def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
         assert take_prefitted(takers[0], other, y, None)
         assert take_prefitted(takers[1], X, y, None)
         assert [t.marker_ for t in takers] == ["second", "first"]
+
+
+def test_fit_keys_tell_parameters_and_data_apart_on_both_hashing_paths():
+    # Arrays of numbers take the fast C-pickle digest; anything else (a list of labels, an
+    # object array) joblib's canonical hash. Either way: equal fits, equal keys; a different
+    # parameter, dtype, shape or sampled entry, a different key.
+    from skmlp._prefitted import _plain, _summary, fit_key
+
+    rng = np.random.RandomState(0)
+    X = rng.rand(50, 4)
+    y = rng.randint(0, 3, 50)
+    est = MLPClassifier(max_iter=3)
+    key = fit_key(est, X, y, None)
+    assert _plain(["a", (1, 2.0, None, True), b"x"]) and not _plain([np.float64(1.0)])
+    assert _plain([_summary(a) for a in (X, y, None)])
+    assert key == fit_key(MLPClassifier(max_iter=3), X.copy(), y.copy(), None)
+    assert len({key, fit_key(MLPClassifier(max_iter=4), X, y, None),
+                fit_key(est, X.astype(np.float32), y, None), fit_key(est, X[:49], y[:49], None),
+                fit_key(est, X + 1.0, y, None), fit_key(est, X, y, np.ones(50)),
+                fit_key(est, X, list(y), None)}) == 7
+    labels = np.array(["a", "b"] * 25, dtype=object)
+    assert not _plain([_summary(labels)])
+    assert fit_key(est, X, labels, None) == fit_key(est, X, labels.copy(), None)
+    assert fit_key(est, X, list(y), None) == fit_key(est, X, list(y), None)
