@@ -1,5 +1,6 @@
 """Behaviour of MLPClassifier / MLPRegressor as drop-in replacements for scikit-learn's."""
 
+import inspect
 import io
 import pickle
 import warnings
@@ -741,3 +742,20 @@ def test_targets_are_binarized_as_label_binarizer_does(y, later):
         got = _binarize(binarizer, target)
         assert got.dtype == bool
         np.testing.assert_array_equal(got, binarizer.transform(target).astype(bool))
+
+
+def test_parameter_names_are_read_once_per_class_and_subclasses_keep_their_own():
+    from sklearn.base import clone
+
+    class Wider(MLPClassifier):
+        def __init__(self, hidden_layer_sizes=(100,), extra=1, **kwargs):
+            super().__init__(hidden_layer_sizes=hidden_layer_sizes, **kwargs)
+            self.extra = extra
+
+    assert "extra" in Wider(extra=3).get_params() and "extra" not in MLPClassifier().get_params()
+    assert clone(Wider(extra=3, alpha=0.5)).get_params()["extra"] == 3
+    names = MLPRegressor._get_param_names()
+    names.append("mutated")  # a caller's copy: the class's names stay as they are
+    assert "mutated" not in MLPRegressor._get_param_names()
+    assert MLPRegressor._get_param_names() == sorted(
+        p for p in inspect.signature(MLPRegressor.__init__).parameters if p != "self")
