@@ -54,14 +54,16 @@ def _chunks(members):
 
     Runs that see the same rows in the same order (the candidates of one CV fold) share one
     copy of the data in a stack, so stacks are cut on those groups' boundaries and cost their
-    groups' data plus each model's state (parameters, gradients and two optimizer moments).
+    groups' data plus each model's state: parameters, gradients and two optimizer moments, and
+    a second copy of the parameters and moments (an epoch's input state is kept while it
+    runs, to train from again should the epoch dispatched ahead of the host be dropped).
     Groups of unequal sizes train as independent models, each with its own copy of the data.
     """
     groups = [[members[i] for i in g]
               for g in _training.share_groups([run for _, run in members])]
     run = members[0][1]
     data = _nbytes((run.data, run.val_data))
-    state = 4 * _nbytes(run.state.params)
+    state = 7 * _nbytes(run.state.params)
     per_group = max(1, (STACK_MAX_BYTES - data) // max(state, 1))  # members a stack can hold
     pieces = [g[start:start + per_group] for g in groups
               for start in range(0, len(g), per_group)]

@@ -159,9 +159,9 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
     dispatched = []
 
     class CountedAhead(_training._Ahead):
-        def __init__(self, run):
-            super().__init__(run)
-            dispatched.append(run)
+        def __init__(self, runs, active):
+            super().__init__(runs, active)
+            dispatched.append(runs)
 
     monkeypatch.setattr(_training, "_Ahead", CountedAhead)
     # always ahead (whatever this machine's epoch time), then never
@@ -184,6 +184,75 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
     assert a_first == b_first and a_curve == b_curve and a_n == b_n
     for a, b in zip(a_coefs, b_coefs):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("params, settings", [
+    (dict(max_iter=12, n_iter_no_change=100), [{}]),  # every epoch but the first goes ahead
+    (dict(max_iter=60, tol=1e-2, n_iter_no_change=2),  # members stop at different epochs
+     [dict(learning_rate_init=r) for r in (1e-3, 1e-2, 3e-2)]),
+    (dict(max_iter=40, learning_rate="adaptive", solver="sgd", tol=1e-2, n_iter_no_change=2),
+     [dict(momentum=m) for m in (0.5, 0.9)]),
+    (dict(max_iter=30, early_stopping=True, n_iter_no_change=3, tol=1e-3),
+     [dict(alpha=a) for a in (1e-4, 1e-1)]),
+    (dict(max_iter=8, n_iter_no_change=100),  # one member diverges
+     [dict(learning_rate_init=r) for r in (1e-3, 10.0)]),
+])
+def test_stack_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params, settings):
+    # A stack's next epoch goes ahead while the host books this one when no member can stop
+    # or change its rate at this epoch; an epoch that trained a member that stopped after all
+    # is dropped and trained again. Every member's figures and weights equal those of one
+    # epoch at a time, also when epochs go ahead regardless (and are dropped when a member
+    # stops); going ahead only when steady drops none but after a divergence.
+    from sklearn.base import clone
+
+    from skmlp import _stacking, _training
+
+    X, y = digits
+    diverges = any(s.get("learning_rate_init") == 10.0 for s in settings)
+    X = X / 16 * (10 if diverges else 1)
+    dispatched, dropped = [], []
+
+    class CountedAhead(_training._Ahead):
+        def __init__(self, runs, active):
+            super().__init__(runs, active)
+            dispatched.append(runs)
+
+        def discard(self):
+            dropped.append(self)
+            super().discard()
+
+    monkeypatch.setattr(_training, "_Ahead", CountedAhead)
+    base = MLPClassifier(hidden_layer_sizes=(16,), random_state=0, **params)
+    folds = [slice(0, 900), slice(300, 1200)]  # two groups of equally many rows
+    steady = _training._steady
+    outcomes = {}
+    for mode, ahead_below, rule in (("steady", np.inf, steady),
+                                    ("always", np.inf, _training._steady_rate),
+                                    ("never", -1.0, steady)):
+        monkeypatch.setattr(_training, "STACK_AHEAD_BELOW_S", ahead_below)
+        monkeypatch.setattr(_training, "_steady", rule)
+        dispatched.clear()
+        dropped.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fits = [(clone(base).set_params(**s), X[f], y[f], None)
+                    for f in folds for s in settings]
+            results, _ = _stacking.fit_stacked(fits)
+        fitted = [m for m in results if not isinstance(m, BaseException)]
+        outcomes[mode] = ([repr(m) if isinstance(m, BaseException) else
+                           (m.loss_curve_, m.n_iter_, m.validation_scores_) for m in results],
+                          [c for m in fitted for c in m.coefs_], len(dispatched), len(dropped))
+    for mode in ("steady", "always"):
+        assert outcomes[mode][0] == outcomes["never"][0]
+        for a, b in zip(outcomes[mode][1], outcomes["never"][1]):
+            np.testing.assert_array_equal(a, b)
+    assert outcomes["never"][2] == 0 and outcomes["steady"][2] > 0
+    if params == dict(max_iter=12, n_iter_no_change=100):
+        assert outcomes["steady"][2:] == (11, 0)  # epochs 2-12 went ahead, none dropped
+    elif not diverges:
+        assert outcomes["steady"][3] == 0  # nobody stops at an epoch that went ahead
+    if len(settings) > 1 and not diverges:
+        assert outcomes["always"][3] > 0  # members stopped under epochs that went ahead
 
 
 def test_cpu_compiler_options_follow_the_data():
