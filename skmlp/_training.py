@@ -103,7 +103,8 @@ class DeferredInterrupt:
     A KeyboardInterrupt raised between an epoch's call and the assignment of its result would
     lose the state that the program was computing. Instead the first SIGINT is recorded and the
     loop stops at the next epoch boundary with the model of the last completed epoch, as
-    scikit-learn's ("Training interrupted by user."); a second SIGINT interrupts at once. Only the main thread can own signal handlers; elsewhere nothing changes.
+    scikit-learn's ("Training interrupted by user."); a second SIGINT interrupts at once. Only
+    the main thread can own signal handlers; elsewhere nothing changes.
 
     Contexts nest: a search holds one around its whole fit, and each stack or fit inside holds
     its own. A first SIGINT marks the innermost and every enclosing context; any later SIGINT,
