@@ -7,11 +7,13 @@ process, then in the per-machine compile cache, and compiled only when both miss
 """
 
 import collections
+import concurrent.futures
 import contextlib
 import contextvars
 import functools
 import inspect
 import sys
+import threading
 import time
 
 import jax
@@ -72,6 +74,10 @@ class Program:
         self._fun = fun
         self._signature = inspect.signature(fun)
         self._executables = collections.OrderedDict()
+        # Programs being compiled, by key: a thread that needs one waits for it instead of
+        # compiling it again (a search compiles its refit's program while its stacks train).
+        self._pending = {}
+        self._lock = threading.Lock()
 
     def _make_jit(self):
         @functools.wraps(self._fun)
@@ -96,60 +102,134 @@ class Program:
         hashing the argument signature every epoch."""
         return self._resolve(args, kwargs)[0]
 
-    def _resolve(self, args, kwargs):
+    def lower_ahead(self, *args, **kwargs):
+        """Trace and lower the program for arguments shaped like these now, and return what
+        compiles it (to call on another thread; a thread that needs the program meanwhile waits
+        for that compile), or None when the program is held already or loads from the compile
+        cache (it is then held)."""
+        key, dynamic, static = self._key(args, kwargs)
+        with self._lock:
+            if key in self._executables or key in self._pending:
+                return None
+        compiled = self._load(key, dynamic, static)
+        if compiled is not None:
+            self._hold(key, compiled)
+            return None
+        lowered = self._lower(key, dynamic, static)
+
+        def compile_now():
+            with self._lock:
+                if key in self._executables or key in self._pending:
+                    return  # compiled meanwhile by a thread that could not wait for this one
+                pending = self._pending[key] = concurrent.futures.Future()
+            self._settle(key, pending, lambda: self._compile(key, dynamic, static, lowered))
+
+        return compile_now
+
+    def _key(self, args, kwargs):
         bound = self._signature.bind(*args, **kwargs)
         static = {k: v for k, v in bound.arguments.items() if k in self.static_argnames}
         dynamic = {k: v for k, v in bound.arguments.items() if k not in self.static_argnames}
         leaves, treedef = jax.tree_util.tree_flatten(dynamic)
-        device = _default_device()
         avals = tuple(map(_aval, leaves))
         signature = (tuple(sorted(static.items())), treedef, avals,
                      bool(jax.config.jax_enable_x64))
-        compiled = self._executables.get((signature, device))
-        if compiled is None:
-            compiled = self._load_or_compile(signature, device, dynamic, static)
-            self._executables[(signature, device)] = compiled
+        return (signature, _default_device()), dynamic, static
+
+    def _resolve(self, args, kwargs):
+        key, dynamic, static = self._key(args, kwargs)
+        with self._lock:
+            compiled = self._executables.get(key)
+            if compiled is not None:
+                self._executables.move_to_end(key)
+                return compiled, dynamic
+            pending = self._pending.get(key)
+            mine = pending is None
+            if mine:
+                pending = self._pending[key] = concurrent.futures.Future()
+        if not mine:  # another thread compiles this very program: wait for it
+            try:
+                return pending.result(), dynamic
+            except Exception:  # noqa: BLE001 - its failure is ours to meet, here
+                return self._load_or_compile(key, dynamic, static), dynamic
+        return self._settle(key, pending,
+                            lambda: self._load_or_compile(key, dynamic, static)), dynamic
+
+    def _settle(self, key, pending, make):
+        """Make the executable a pending key waits for; hold it, and wake the waiters."""
+        try:
+            compiled = make()
+        except BaseException as exc:
+            with self._lock:
+                del self._pending[key]
+            pending.set_exception(exc)
+            raise
+        with self._lock:
+            del self._pending[key]
+        self._hold(key, compiled)
+        pending.set_result(compiled)
+        return compiled
+
+    def _hold(self, key, compiled):
+        with self._lock:
+            self._executables[key] = compiled
+            self._executables.move_to_end(key)
             while len(self._executables) > self.max_executables:
                 self._executables.popitem(last=False)
-        else:
-            self._executables.move_to_end((signature, device))
-        return compiled, dynamic
 
-    def _load_or_compile(self, signature, device, dynamic, static):
+    @staticmethod
+    def _on_disk(static):
         # A user's optax object without a structural fingerprint has no identity that another
         # process could recognise: it is compiled in memory only.
-        use_disk = _compile_cache.compile_cache_enabled() and all(
+        return _compile_cache.compile_cache_enabled() and all(
             getattr(getattr(v, "optimizer", None), "fingerprint", "") is not None
             for v in static.values())
-        report = _REPORT.get()
+
+    def _load(self, key, dynamic, static):
+        """The executable from the compile cache, or None."""
+        if not self._on_disk(static):
+            return None
         start = time.perf_counter()
-        key = _compile_cache.entry_key(self.name, signature, device) if use_disk else None
-        compiled = _compile_cache.load(key) if use_disk else None
+        compiled = _compile_cache.load(_compile_cache.entry_key(self.name, *key))
         if compiled is not None and not _accepts(compiled, dynamic):
             compiled = None  # a valid program for other arguments: rebuilt, never fatal
-        if compiled is not None:
-            if report:
-                print(f"Loaded the compiled program {self.name} from the compile cache in "
-                      f"{time.perf_counter() - start:.2f} s")
-            return compiled
-        if report:
+        if compiled is not None and _REPORT.get():
+            print(f"Loaded the compiled program {self.name} from the compile cache in "
+                  f"{time.perf_counter() - start:.2f} s")
+        return compiled
+
+    def _lower(self, key, dynamic, static):
+        if _REPORT.get():
+            device = key[1]
             print(f"Compiling {self.name} for this architecture and device "
                   f"({getattr(device, 'platform', device)})...", end="", flush=True)
-        lowered = self._make_jit().lower(**dynamic, **static)
-        options = self._compiler_options(device, dynamic)
+        return self._make_jit().lower(**dynamic, **static)
+
+    def _compile(self, key, dynamic, static, lowered, start=None):
+        start = time.perf_counter() if start is None else start
+        options = self._compiler_options(key[1], dynamic)
         try:
             compiled = lowered.compile(options) if options else lowered.compile()
         except jax.errors.JaxRuntimeError as exc:
             if not options or "compile option" not in str(exc):
                 raise
             compiled = lowered.compile()  # an XLA that no longer knows an option: its default
-        if report:
+        use_disk = self._on_disk(static)
+        if _REPORT.get():
             where = (f"; cached in {_compile_cache.compile_cache_dir()}" if use_disk
                      else "; not cached on disk")
             print(f" done in {time.perf_counter() - start:.2f} s{where}")
             sys.stdout.flush()
         if use_disk:
-            _compile_cache.store(key, compiled)
+            _compile_cache.store(_compile_cache.entry_key(self.name, *key), compiled)
+        return compiled
+
+    def _load_or_compile(self, key, dynamic, static):
+        start = time.perf_counter()
+        compiled = self._load(key, dynamic, static)
+        if compiled is None:
+            compiled = self._compile(key, dynamic, static, self._lower(key, dynamic, static),
+                                     start)
         return compiled
 
     def _compiler_options(self, device, dynamic):

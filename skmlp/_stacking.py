@@ -10,6 +10,7 @@ results out, so a worker that dies can have its tasks rerun elsewhere.
 """
 
 import os
+import threading
 import time
 import warnings
 from collections import defaultdict
@@ -122,6 +123,15 @@ def _share_data(chunk):
             chunk[i][1].data, chunk[i][1].val_data = first.data, first.val_data
 
 
+def _quietly(task, *args):
+    """Run a helper thread's task; its failure changes nothing (the work is done again where
+    it is needed, and fails there if it must)."""
+    try:
+        return task(*args)
+    except Exception:  # noqa: BLE001 - see above
+        return None
+
+
 def _train_chunk(runs, interrupt):
     """Train one stack; per run, ``(history, weights)`` or the exception its fit raised, and
     the stack's training seconds."""
@@ -181,10 +191,15 @@ def _fit_task(est, X, y, sample_weight):
     return _fit_alone(est, X, y, sample_weight)
 
 
-def fit_stacked(fits, n_jobs=None, alone=()):
+def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
     """Train fits ``(estimator, X, y, sample_weight)`` in model stacks, and the fits ``alone``
     (the same shape; fits that don't stack) one by one, in this process or as joblib tasks
     (see ``dispatched_workers``).
+
+    ``meanwhile(runs)``, given the prepared runs of ``fits`` when the stacks train in this
+    process (never when they train as tasks elsewhere), returns None or a task that then runs
+    on a thread of its own, alongside the stacks, and is waited for before this returns; what
+    either raises is ignored.
 
     Returns, for ``fits`` then ``alone``, the fitted estimator (the one given, now fitted) or
     the exception its fit raised, and the seconds of training charged to it (its stack's time
@@ -209,6 +224,13 @@ def fit_stacked(fits, n_jobs=None, alone=()):
     for chunk in chunks:
         _share_data(chunk)
 
+    helper = None
+    if meanwhile is not None and n_workers <= 1 and chunks:
+        task = _quietly(meanwhile, [run for chunk in chunks for _, run in chunk])
+        if task is not None:
+            helper = threading.Thread(target=_quietly, args=(task,), name="skmlp-meanwhile",
+                                      daemon=True)
+            helper.start()
     with _training.DeferredInterrupt() as interrupt:
         if n_workers > 1:
             tasks = [delayed(_train_chunk_task)([run for _, run in chunk]) for chunk in chunks]
@@ -217,6 +239,8 @@ def fit_stacked(fits, n_jobs=None, alone=()):
         else:
             outcomes = [_train_chunk([run for _, run in chunk], interrupt) for chunk in chunks]
             outcomes += [_fit_alone(*fit) for fit in alone]
+        if helper is not None:
+            helper.join()
     for chunk, (outcome, elapsed) in zip(chunks, outcomes):
         for (i, run), result in zip(chunk, outcome):
             seconds[i] = elapsed / len(chunk)

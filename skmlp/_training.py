@@ -191,6 +191,11 @@ class Run:
         return (self.spec, np.dtype(self.dtype), _shapes(self.data), _shapes(self.val_data),
                 _shapes(self.state), tuple(sorted(self.hparams)))
 
+    def model_signature(self):
+        """What must agree for runs to run one program on their data, whatever its shape:
+        the signature but for the data's shapes."""
+        return (self.spec, np.dtype(self.dtype), _shapes(self.state), tuple(sorted(self.hparams)))
+
     def share_key(self):
         """Runs with equal keys see the same rows in the same order every epoch: the same
         padded data and validation data, and RandomStates in the same state (computed once,
@@ -437,6 +442,17 @@ def train_alone(run):
     return run.result(state, interrupt.requested)
 
 
+def lower_ahead(run):
+    """Trace and lower now the epoch program that training ``run`` alone will use, and return
+    what compiles it (for another thread: a search compiles its refit's program while its own
+    stack is traced), or None when that program is held or cached already."""
+    with precision(run.dtype):
+        state, data, orders, hp, _, val_data = _Stack([run]).inputs()
+        return _programs.train_epoch.lower_ahead(
+            state=state, data=data, order=orders[0], hparams=hp, spec=run.spec,
+            val_data=val_data)
+
+
 def _shapes(tree):
     leaves, treedef = jax.tree_util.tree_flatten(tree)
     return treedef, tuple((np.shape(x), np.result_type(x).str) for x in leaves
@@ -562,18 +578,25 @@ class _Stack:
         """Model (g, j)'s slice of a stacked value."""
         return tree if self.single else jax.tree_util.tree_map(lambda a: a[g, j], tree)
 
-    def train(self, interrupt):
+    def inputs(self):
+        """The first epoch's inputs, on the device: ``(state, data, orders, hparams, active,
+        val_data)``."""
         runs, members, dtype = self.runs, self.members, self.dtype
         data = self._to_device(self._stacked(lambda r: r.data, per_group=True))
         val_data = None if runs[0].val_data is None else self._to_device(
             self._stacked(lambda r: r.val_data, per_group=True))
-        rates = self._rates()
         hp = self._to_device(self._stacked(lambda r: {k: np.asarray(v, dtype)
                                                       for k, v in r.hparams.items()}))
         state = self._to_device(self._stacked(lambda r: r.state))
         active = np.ones((len(members), len(members[0])), bool)
         orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx])
                            for m in members])
+        return state, data, orders, hp, active, val_data
+
+    def train(self, interrupt):
+        runs, members = self.runs, self.members
+        state, data, orders, hp, active, val_data = self.inputs()
+        rates = self._rates()
         call = self._executable(state, data, orders, hp, active, val_data)
         ahead = None  # the next epoch, dispatched before this one's figures came back
         epoch_s, last = np.inf, time.perf_counter()  # the last epoch's time, figures to figures

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import warnings
 
 import jax
@@ -445,3 +446,24 @@ def test_gpu_fit_matches_cpu_fit(digits):
         with jax.default_device(_gpus()[0]):
             gpu = MLPClassifier(**kw).fit(X, y)
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-3)
+
+
+def test_threads_that_need_one_new_program_compile_it_once():
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 16
+    before = _programs.train_epoch.trace_count
+    fits = [MLPClassifier(hidden_layer_sizes=(27,), max_iter=2, random_state=seed)
+            for seed in range(3)]
+    threads = [threading.Thread(target=_quiet_fit, args=(clf, X, y[:300])) for clf in fits]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert _programs.train_epoch.trace_count - before == 1  # the others waited for it
+    assert all(clf.n_iter_ == 2 for clf in fits)
+
+
+def _quiet_fit(clf, X, y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
