@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 from skmlp import MLPClassifier, MLPRegressor, _programs
 from skmlp.model_selection import GridSearchCV, RandomizedSearchCV
 from skmlp._stacking import fit_stacked
+from skmlp.model_selection import _search as search_module
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +166,7 @@ def test_grid_search_equals_scikit_learns_on_a_pipeline_with_early_stopping(digi
     assert len(set(stopped)) > 3 and min(stopped) < 30  # early stopping, at various epochs
 
 
-def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits):
+def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, monkeypatch):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), MLPClassifier(
         hidden_layer_sizes=(19,), max_iter=5, early_stopping=True, random_state=0))
@@ -187,6 +188,14 @@ def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits):
         np.testing.assert_array_equal(got, want)
     # a search whose candidates run different programs leaves its refit to compile later
     grid = {"mlpclassifier__hidden_layer_sizes": [(21,), (22,)]}
+    before = _programs.train_epoch.trace_count
+    compiled.clear()
+    _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
+    assert compiled == [0] and _programs.train_epoch.trace_count - before == 1
+    # and so does a search on data above the size bound (no stand-in copies of large data)
+    monkeypatch.setattr(search_module, "REFIT_AHEAD_MAX_BYTES", X.nbytes - 1)
+    pipe.set_params(mlpclassifier__hidden_layer_sizes=(25,))
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-1]}
     before = _programs.train_epoch.trace_count
     compiled.clear()
     _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
@@ -252,6 +261,7 @@ _SHARDED = textwrap.dedent("""
     from sklearn.preprocessing import StandardScaler
     from skmlp import MLPClassifier
     from skmlp._stacking import fit_stacked
+from skmlp.model_selection import _search as search_module
     assert len(jax.local_devices()) == 2
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)

@@ -15,6 +15,11 @@ from .._prefitted import fit_key, register, registry
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 
 
+# Training data up to this size have their refit's program compiled while the stacks'
+# program is traced (see ``_refit_compiler``), from stand-in data of the same shape.
+REFIT_AHEAD_MAX_BYTES = 32 * 2**20
+
+
 class _StackedSearchMixin(DocLinkMixin):
     """Trains every stackable candidate x fold fit in model stacks before scikit-learn's own
     search loop runs; that loop then finds each fit done (see ``_prefitted``), so scoring,
@@ -178,16 +183,17 @@ class _StackedSearchMixin(DocLinkMixin):
             for ci in range(len(candidates))]
 
     def _refit_compiler(self, stacked):
-        """What compiles the refit's program while the stacks train (a helper thread for
-        ``fit_stacked``), or None when that program can't be told in advance.
+        """For ``fit_stacked``'s ``meanwhile``: what lowers the refit's program, then compiles
+        it on a helper thread; or None when that program can't be told in advance.
 
         When every stacked fit runs one program (the candidates differ only in runtime
         hyperparameters: rates, penalties, momenta, dropout rates) and every fold's training
         data are dense arrays of one width, the refit (on all of X) runs that architecture on
-        arrays of a known shape. Its compile then overlaps the stacks' own, which leaves one
-        core free while JAX traces in Python: the cold README grid, 1.96 -> 1.80 s. A wrong
-        guess (an earlier step whose output width differs on all of X) only compiles a program
-        nobody uses; the numbers never depend on it."""
+        arrays of a known shape, which stand-in data of that shape lower: the compile then
+        runs on a second thread while the stack's program is traced, in Python on one core
+        (the cold README grid, 1.79 -> 1.69 s). A wrong guess (an earlier step whose output
+        width differs on all of X) only compiles a program nobody uses; the numbers never
+        depend on it."""
         if not self.refit or not stacked:
             return None
         widths = {X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else None
@@ -202,6 +208,8 @@ class _StackedSearchMixin(DocLinkMixin):
         if (fold_weight is None) != (weight is None):
             return None
         n_samples, width = _num_samples(X), widths.pop()
+        if n_samples * width * fold_X.dtype.itemsize > REFIT_AHEAD_MAX_BYTES:
+            return None  # the compile is a small part of such a fit: no stand-in copies
 
         def compile_refit(runs):
             from .. import _training
