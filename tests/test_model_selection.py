@@ -261,7 +261,6 @@ _SHARDED = textwrap.dedent("""
     from sklearn.preprocessing import StandardScaler
     from skmlp import MLPClassifier
     from skmlp._stacking import fit_stacked
-from skmlp.model_selection import _search as search_module
     assert len(jax.local_devices()) == 2
     warnings.simplefilter("ignore")
     X, y = load_digits(return_X_y=True)
