@@ -150,8 +150,8 @@ class Program:
         if not mine:  # another thread compiles this very program: wait for it
             try:
                 return pending.result(), dynamic
-            except Exception:  # noqa: BLE001 - its failure is ours to meet, here
-                return self._load_or_compile(key, dynamic, static), dynamic
+            except Exception:  # noqa: BLE001 - its failure is ours to meet: try it here
+                return self._resolve(args, kwargs)
         return self._settle(key, pending,
                             lambda: self._load_or_compile(key, dynamic, static)), dynamic
 

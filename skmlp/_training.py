@@ -188,8 +188,7 @@ class Run:
 
     def signature(self):
         """What must agree for runs to share one stack (and one compiled program)."""
-        return (self.spec, np.dtype(self.dtype), _shapes(self.data), _shapes(self.val_data),
-                _shapes(self.state), tuple(sorted(self.hparams)))
+        return self.model_signature() + (_shapes(self.data), _shapes(self.val_data))
 
     def model_signature(self):
         """What must agree for runs to run one program on their data, whatever its shape:

@@ -20,6 +20,12 @@ from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 REFIT_AHEAD_MAX_BYTES = 32 * 2**20
 
 
+def _weight_key(est):
+    """The fit parameter that carries an estimator's (or its Pipeline's last step's) sample
+    weight."""
+    return f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline) else "sample_weight"
+
+
 class _StackedSearchMixin(DocLinkMixin):
     """Trains every stackable candidate x fold fit in model stacks before scikit-learn's own
     search loop runs; that loop then finds each fit done (see ``_prefitted``), so scoring,
@@ -117,8 +123,7 @@ class _StackedSearchMixin(DocLinkMixin):
         for ci, candidate in enumerate(candidates):
             est = clone(self.estimator).set_params(**clone(candidate, safe=False))
             final = est.steps[-1][1] if isinstance(est, Pipeline) else est
-            weight_key = (f"{est.steps[-1][0]}__sample_weight" if isinstance(est, Pipeline)
-                          else "sample_weight")
+            weight_key = _weight_key(est)
             stacks = stackable(final)
             if set(fit_params) - {weight_key} or not isinstance(final, _BaseMLP) or not (
                     stacks or (alone and not final.callbacks)):
@@ -201,12 +206,8 @@ class _StackedSearchMixin(DocLinkMixin):
         if len(widths) != 1 or None in widths:
             return None
         X, y, params = self._stack_inputs
-        estimator, fold_X, _, fold_weight = stacked[0]
-        weight_key = (f"{self.estimator.steps[-1][0]}__sample_weight"
-                      if isinstance(self.estimator, Pipeline) else "sample_weight")
-        weight = params.get(weight_key)
-        if (fold_weight is None) != (weight is None):
-            return None
+        estimator, fold_X, _, _ = stacked[0]
+        weight = params.get(_weight_key(self.estimator))
         n_samples, width = _num_samples(X), widths.pop()
         if n_samples * width * fold_X.dtype.itemsize > REFIT_AHEAD_MAX_BYTES:
             return None  # the compile is a small part of such a fit: no stand-in copies
