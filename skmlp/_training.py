@@ -531,12 +531,22 @@ STACK_AHEAD_BELOW_S = 1.0
 
 class _Ahead:
     """An epoch dispatched ahead: its results, the models it trained, and how to undo their
-    row-order draws."""
+    row-order draws.
 
-    def __init__(self, runs, active):
-        self.runs = list(runs)
+    ``members`` are the stack's groups of runs and ``active`` which of them train. A group's
+    runs share one row order (``Run.share_key``): their RandomStates are in one state, taken
+    once per group (``get_state`` copies the generator's 2.5 kB; once per model it was 2.4 ms
+    of host time an epoch for the 9 x 5 digits grid, which trains in 60 ms)."""
+
+    def __init__(self, members, active):
         self.active = active.copy()
-        self._drawn = [(run.random_state.get_state(), run.sample_idx) for run in self.runs]
+        self.runs, self._drawn = [], []
+        for group, on in zip(members, active):
+            runs = [run for run, a in zip(group, on) if a]
+            if runs:
+                rng_state = runs[0].random_state.get_state()
+                self.runs += runs
+                self._drawn += [(rng_state, run.sample_idx) for run in runs]
         self.state = self.metrics = self.orders = None
 
     def discard(self):
@@ -673,7 +683,7 @@ class _Stack:
                 return None
         elif epoch_s > STACK_AHEAD_BELOW_S or not all(_steady(r) for r in runs):
             return None
-        ahead = _Ahead(runs, active)
+        ahead = _Ahead(self.members, active)
         ahead.orders = orders.copy()
         for g, m in enumerate(self.members):
             drawn = [r.next_order() for r, on in zip(m, active[g]) if on]
