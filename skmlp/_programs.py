@@ -39,8 +39,10 @@ def report_compiles(enabled=True):
 
 
 _GC_LOCK = threading.Lock()
-_gc_pauses = 0  # threads now tracing a program, while _GC_LOCK is held
-_gc_resume = False  # whether the last of them enables the collector again
+# Both read and written under _GC_LOCK: the pauses in progress (one per thread tracing a
+# program), and whether the collector was on when the first of them began.
+_gc_pauses = 0
+_gc_resume = False
 
 
 @contextlib.contextmanager
