@@ -506,16 +506,24 @@ def _steady(run):
             and run.history.no_improvement_count + 1 <= run.rules.n_iter_no_change)
 
 
-def train(runs, interrupt):
+def stack_shape(runs):
+    """A stack's model axes ``(G, M)``: groups that share data and row order, members each."""
+    groups = share_groups(runs)
+    return len(groups), len(groups[0])
+
+
+def train(runs, interrupt, shape=None):
     """Train ``runs`` (one stack: equal ``signature()``) until each stops; ``interrupt`` (an
-    object with ``requested``) ends training after the running epoch.
+    object with ``requested``) ends training after the running epoch. ``shape``, at least
+    ``stack_shape(runs)`` on both axes, pads the stack to that many groups and members (see
+    ``_Stack``).
 
     Returns the final state of each run (host arrays for a stack; for a stack of one, device
     arrays: the caller fetches what it needs).
     """
     with precision(runs[0].dtype), \
             _programs.report_compiles(any(run.rules.verbose for run in runs)):
-        return _Stack(runs).train(interrupt)
+        return _Stack(runs, shape).train(interrupt)
 
 
 # A single fit's epochs shorter than this (wall time, dispatch to dispatch) are dispatched one
@@ -560,28 +568,43 @@ class _Ahead:
 class _Stack:
     """Runs laid out for one compiled epoch: a stack of one runs ``train_epoch`` itself (a
     single fit's program, unchanged); a larger stack runs ``train_epoch_stack`` over G groups
-    of M members. One host loop drives both, through ``_model`` and ``_call``."""
+    of M members. One host loop drives both, through ``_model`` and ``_call``.
 
-    def __init__(self, runs):
+    A ``shape`` larger than the runs' own pads the stack with copies of its last member in each
+    group and of its last group, which train as stopped models (``active`` False from the start:
+    computed, never booked), so that stacks cut from one (see ``_stacking.lanes``) run one
+    compiled program: a cut 9 x 5 grid trains as 5 x 5 and 5 x 4 + 1."""
+
+    def __init__(self, runs, shape=None):
         self.runs = runs
-        self.single = len(runs) == 1
+        self.single = len(runs) == 1 and shape in (None, (1, 1))
         self.groups = [[0]] if self.single else share_groups(runs)
         self.members = [[runs[i] for i in g] for g in self.groups]
+        self.shape = (len(self.members), len(self.members[0])) if shape is None else shape
+        if self.shape[0] < len(self.members) or self.shape[1] < len(self.members[0]):
+            raise ValueError(f"a stack of shape {self.shape} cannot hold "
+                             f"{len(self.members)} x {len(self.members[0])} models")
         self.dtype = runs[0].dtype
-        self.sharding = None if self.single else _model_sharding(len(self.groups))
+        self.sharding = None if self.single else _model_sharding(self.shape[0])
 
     def _to_device(self, tree):
         if self.sharding is not None:
             return jax.device_put(tree, self.sharding)
         return jax.device_put(tree)
 
+    def _laid_out(self):
+        """The runs by group, padded to ``self.shape`` with copies of the last of each."""
+        n_groups, n_members = self.shape
+        rows = [m + [m[-1]] * (n_members - len(m)) for m in self.members]
+        return rows + [rows[-1]] * (n_groups - len(rows))
+
     def _stacked(self, per_run, per_group=False):
         """A per-run (or per-group) host value, stacked along the (G, M) model axes."""
         if self.single:
             return per_run(self.runs[0])
         if per_group:
-            return stack([per_run(m[0]) for m in self.members])
-        return _stack_state([_stack_state([per_run(r) for r in m]) for m in self.members])
+            return stack([per_run(m[0]) for m in self._laid_out()])
+        return _stack_state([_stack_state([per_run(r) for r in m]) for m in self._laid_out()])
 
     def _model(self, tree, g, j):
         """Model (g, j)'s slice of a stacked value."""
@@ -597,9 +620,10 @@ class _Stack:
         hp = self._to_device(self._stacked(lambda r: {k: np.asarray(v, dtype)
                                                       for k, v in r.hparams.items()}))
         state = self._to_device(self._stacked(lambda r: r.state))
-        active = np.ones((len(members), len(members[0])), bool)
+        active = np.zeros(self.shape, bool)
+        active[:len(members), :len(members[0])] = True  # the padding never trains
         orders = np.stack([np.concatenate([m[0].sample_idx, m[0].padding_idx])
-                           for m in members])
+                           for m in self._laid_out()])
         return state, data, orders, hp, active, val_data
 
     def train(self, interrupt):
@@ -693,7 +717,7 @@ class _Stack:
         return ahead
 
     def _rates(self):
-        return np.array([[r.history.schedule.learning_rate for r in m] for m in self.members],
+        return np.array([[r.history.schedule.learning_rate for r in m] for m in self._laid_out()],
                         self.dtype)
 
     def _executable(self, state, data, orders, hp, active, val_data):

@@ -118,7 +118,8 @@ class MLPEnsembleClassifier(ClassifierMixin, _BaseMLPEnsemble):
     n_jobs : int, default=None
         Workers that train the members, under joblib's active backend
         (``parallel_config``): the stack is cut so every worker trains a part. None or 1, or
-        the threading backend, trains one stack in this process.
+        the threading backend, trains in this process (on a CPU, the stack's two halves at
+        once, on two threads).
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds and the bootstrap samples.
 
@@ -222,7 +223,8 @@ class MLPEnsembleRegressor(RegressorMixin, _BaseMLPEnsemble):
     n_jobs : int, default=None
         Workers that train the members, under joblib's active backend
         (``parallel_config``): the stack is cut so every worker trains a part. None or 1, or
-        the threading backend, trains one stack in this process.
+        the threading backend, trains in this process (on a CPU, the stack's two halves at
+        once, on two threads).
     random_state : int, RandomState instance or None, default=None
         Draws the members' seeds and the bootstrap samples.
 

@@ -224,6 +224,7 @@ def test_stack_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, param
             super().discard()
 
     monkeypatch.setattr(_training, "_Ahead", CountedAhead)
+    monkeypatch.setattr(_stacking, "LANES", 1)  # one stack, not two halves
     base = MLPClassifier(hidden_layer_sizes=(16,), random_state=0, **params)
     folds = [slice(0, 900), slice(300, 1200)]  # two groups of equally many rows
     steady = _training._steady

@@ -7,6 +7,7 @@ import threading
 import time
 import warnings
 
+import jax
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
@@ -16,7 +17,7 @@ from sklearn.model_selection import GridSearchCV as SkGridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skmlp import MLPClassifier, MLPRegressor, _stacking, _training
+from skmlp import MLPClassifier, MLPRegressor, _programs, _stacking, _training
 from skmlp.ensemble import MLPEnsembleClassifier
 from skmlp.model_selection import GridSearchCV
 
@@ -66,9 +67,9 @@ def _driver_training(monkeypatch):
     train, alone = _training.train, _training.train_alone
     inside_alone = []
 
-    def count_stack(runs, interrupt):
+    def count_stack(runs, interrupt, shape=None):
         calls["stacks"] += not inside_alone  # a fit alone trains as a stack of one
-        return train(runs, interrupt)
+        return train(runs, interrupt, shape)
 
     def count_alone(run):
         calls["alone"] += 1
@@ -228,3 +229,124 @@ def test_dask_ml_incremental_is_partial_fit_over_the_blocks(digits):
                     reference.coefs_ + reference.intercepts_):
         np.testing.assert_array_equal(a, b)
     assert model.score(*blocks) == reference.score(X, y)
+
+
+# ------------------------------------------------------------------ lanes: stacks on threads
+
+
+def _cores(monkeypatch, n):
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(n)), raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+
+
+def test_lanes_follow_the_cores_and_a_one_thread_request(monkeypatch):
+    _cores(monkeypatch, 1)
+    assert _stacking.lanes() == 1
+    _cores(monkeypatch, 8)
+    assert _stacking.lanes() == _stacking.LANES == 2
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")  # a joblib worker's, or the user's, request
+    assert _stacking.lanes() == 1
+
+
+def _lane_search():
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-2, 1.0]}  # 3 candidates x 3 folds: odd halves
+    return GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(13,), max_iter=8, random_state=0)), grid, cv=3)
+
+
+def test_a_search_in_two_lanes_is_the_search_in_one(digits, monkeypatch):
+    X, y = digits
+    _cores(monkeypatch, 2)
+    monkeypatch.setattr(_stacking, "LANES", 1)
+    one = _lane_search().fit(X, y)
+    monkeypatch.setattr(_stacking, "LANES", 2)
+    threads, train = [], _training.train
+
+    def record(runs, interrupt, shape=None):
+        threads.append((threading.current_thread().name, len(runs), shape))
+        return train(runs, interrupt, shape)
+
+    monkeypatch.setattr(_training, "train", record)
+    before = _programs.train_epoch_stack.trace_count
+    two = _lane_search().fit(X, y)
+    _assert_same_search(two, one)
+    stacks = [t for t in threads if t[1] > 1]  # the refit trains alone, in the driver
+    assert len({name for name, _, _ in stacks}) == 2
+    assert all(name.startswith("skmlp-lane") for name, _, _ in stacks)
+    assert sorted(n for _, n, _ in stacks) == [3, 6]  # cut in two, one padded to the other
+    assert {shape for _, _, shape in stacks} in ({(2, 3)}, {(3, 2)})
+    # ... so both ran one compiled program (this width is compiled nowhere else)
+    assert _programs.train_epoch_stack.trace_count - before <= 1
+
+
+def test_padding_models_train_as_stopped_models(digits):
+    X, y = digits
+    X = X / 16.0
+
+    def runs():
+        out = []
+        for alpha in (1e-4, 1e-2):
+            for seed in (0, 1):
+                est = MLPClassifier(hidden_layer_sizes=(13,), max_iter=4, random_state=seed,
+                                    alpha=alpha)
+                est._validate_params()
+                out.append(est._prepare_run(X, y, None))
+        return out
+
+    class Never:
+        requested = False
+
+    plain_runs, padded_runs = runs(), runs()
+    assert _training.stack_shape(plain_runs) == (2, 2)
+    plain = _training.train(plain_runs, Never())
+    padded = _training.train(padded_runs, Never(), (3, 3))
+    assert len(padded) == 4
+    for a, b, ra, rb in zip(plain, padded, plain_runs, padded_runs):
+        assert ra.history.n_iter == rb.history.n_iter == 4
+        np.testing.assert_allclose(ra.history.loss_curve, rb.history.loss_curve, rtol=1e-12)
+        for pa, pb in zip(jax.tree_util.tree_leaves(a.params), jax.tree_util.tree_leaves(b.params)):
+            np.testing.assert_allclose(pa, pb, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="cannot hold"):
+        _training.train(runs(), Never(), (2, 1))
+
+
+def test_a_lane_that_fails_raises_once_the_other_has_ended(digits, monkeypatch):
+    X, y = digits
+    _cores(monkeypatch, 2)
+    fits = [(MLPClassifier(hidden_layer_sizes=(13,), max_iter=3, random_state=0, alpha=a),
+             X, y, None) for a in (1e-4, 1e-3, 1e-2, 1e-1)]
+    ended, train = [], _training.train
+
+    def fail_first(runs, interrupt, shape=None):
+        if runs[0].hparams["alpha"] == 1e-4:
+            raise RuntimeError("this lane broke")
+        time.sleep(0.2)
+        ended.append(train(runs, interrupt, shape))
+        return ended[-1]
+
+    monkeypatch.setattr(_training, "train", fail_first)
+    with pytest.raises(RuntimeError, match="this lane broke"):
+        _stacking.fit_stacked(fits)
+    assert len(ended) == 1  # the other stack trained to its end first
+
+
+def test_lanes_copy_no_large_data_to_cut_a_stack(digits):
+    X, y = digits
+
+    def runs(folds, alphas):
+        fits = [MLPClassifier(hidden_layer_sizes=(13,), max_iter=2, random_state=0, alpha=a)
+                for a in alphas]
+        return [(i, est._prepare_run(X[f], y[f]))
+                for i, (est, f) in enumerate((e, f) for f in folds for e in fits)]
+
+    three_folds = runs([slice(0, 400), slice(100, 500), slice(200, 600)], (1e-4, 1e-3))
+    # small data: the even cut, between each fold's candidates (3 x 1 twice)
+    cheap = _stacking._balance(_stacking._chunks(three_folds), 2)
+    assert [_training.stack_shape([r for _, r in c]) for c in cheap] == [(3, 1), (3, 1)]
+    # data over the copy limit: between the folds only, which copies nothing ...
+    chunks = _stacking._balance(_stacking._chunks(three_folds), 2, copy_limit=0)
+    assert sorted(_training.stack_shape([r for _, r in c]) for c in chunks) == [(1, 2), (2, 2)]
+    # ... and one fold's candidates stay one stack
+    one_fold = runs([slice(0, 400)], (1e-4, 1e-3, 1e-2))
+    assert len(_stacking._balance(_stacking._chunks(one_fold), 2, copy_limit=0)) == 1
+    assert len(_stacking._balance(_stacking._chunks(one_fold), 2)) == 2
