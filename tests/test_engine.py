@@ -192,6 +192,9 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
     (dict(max_iter=12, n_iter_no_change=100), [{}]),  # every epoch but the first goes ahead
     (dict(max_iter=60, tol=1e-2, n_iter_no_change=2),  # members stop at different epochs
      [dict(learning_rate_init=r) for r in (1e-3, 1e-2, 3e-2)]),
+    (dict(max_iter=60, tol=1e-2, n_iter_no_change=2),  # ... in groups of their own seeds,
+     [dict(random_state=s, learning_rate_init=r)     # whose row orders an epoch dropped
+      for s in (0, 1) for r in (1e-3, 3e-2)]),        # must put back group by group
     (dict(max_iter=40, learning_rate="adaptive", solver="sgd", tol=1e-2, n_iter_no_change=2),
      [dict(momentum=m) for m in (0.5, 0.9)]),
     (dict(max_iter=30, early_stopping=True, n_iter_no_change=3, tol=1e-3),
