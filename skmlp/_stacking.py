@@ -183,16 +183,16 @@ def _train_chunk(runs, interrupt, shape=None):
     return outcome, time.perf_counter() - began
 
 
-def _even_shapes(chunks):
+def _even_shapes(stacks):
     """Each stack's padded shape ``(G, M)`` for ``_training.train``: stacks of one program
     whose shapes differ by one group or by one member of each group (the halves of an odd
     count, cut by ``_balance``) are padded to the larger, so that they run one compiled
     program instead of two (a cold compile costs more than the padding: a 9 x 5 grid's halves
     are 5 x 5 and 5 x 4, an ensemble of 5's are 3 x 1 and 2 x 1)."""
-    shapes = [_training.stack_shape([run for _, run in chunk]) for chunk in chunks]
+    shapes = [_training.stack_shape(runs) for runs in stacks]
     programs = defaultdict(list)
-    for k, chunk in enumerate(chunks):
-        programs[chunk[0][1].signature()].append(k)
+    for k, runs in enumerate(stacks):
+        programs[runs[0].signature()].append(k)
     for ks in programs.values():
         groups = {shapes[k][0] for k in ks}
         members = {shapes[k][1] for k in ks}
@@ -203,12 +203,13 @@ def _even_shapes(chunks):
     return shapes
 
 
-def _train_in_lanes(stacks, shapes, interrupt):
-    """``_train_chunk`` of each stack (padded to its shape), ``lanes()`` of them at once on
-    threads of their own; in order. What one raises (it has no fit to charge it to) is raised
+def _train_in_lanes(stacks, interrupt):
+    """``_train_chunk`` of each stack (padded by ``_even_shapes``), ``lanes()`` of them at once
+    on threads of their own; in order. What one raises (it has no fit to charge it to) is raised
     here once every stack has ended: the others finish their training (a Ctrl-C stops them all
     at their epoch's end)."""
     n_lanes = min(lanes(), len(stacks))
+    shapes = _even_shapes(stacks)
     if n_lanes <= 1:
         return [_train_chunk(runs, interrupt, shape) for runs, shape in zip(stacks, shapes)]
     pool = concurrent.futures.ThreadPoolExecutor(n_lanes, thread_name_prefix="skmlp-lane")
@@ -304,7 +305,6 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
         chunks = _balance(chunks, max(1, n_workers - len(alone)))
     elif chunks:  # a stack for every lane of this process
         chunks = _balance(chunks, lanes(), LANE_COPY_MAX_BYTES)
-    shapes = _even_shapes(chunks)
     for chunk in chunks:
         _share_data(chunk)
 
@@ -322,7 +322,7 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
             outcomes = Parallel(n_jobs=n_jobs)(tasks)
         else:
             outcomes = _train_in_lanes([[run for _, run in chunk] for chunk in chunks],
-                                       shapes, interrupt)
+                                       interrupt)
             outcomes += [_fit_alone(*fit) for fit in alone]
         if helper is not None:
             helper.join()
