@@ -3,6 +3,7 @@
 schedule guard."""
 
 import importlib.metadata
+import os
 import pathlib
 import pickle
 import re
@@ -460,6 +461,24 @@ def test_gpu_check_script_runs_its_code_on_the_cpu(tmp_path):
             assert row["max_coef_diff"] == 0.0
         else:
             assert row["score"] == pytest.approx(row["sklearn_score"], abs=0.05)
+
+
+def test_epoch_profile_script_runs(tmp_path):
+    """asv_bench/profile_epoch.py (the performance page's bounds) captures a search's compiled
+    stack through the trainer's internals: a change there must not leave it broken unseen. Its
+    per-operation profile must find the step's matrix products."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "asv_bench" / "profile_epoch.py"), "--case", "demo_grid",
+         "--rounds", "1", "--epochs", "1", "--ops", "3"],
+        capture_output=True, text=True, timeout=600,
+        env=dict(os.environ, SKMLP_CACHE_DIR=str(tmp_path)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    out = result.stdout
+    assert "a stack of 6 models (shape (3, 2))" in out
+    assert len(re.findall(r"on [12] thread\(s\): \d+\.\d+ ms per model-epoch", out)) == 4
+    share = int(re.search(r"(\d+)% of it in matrix products", out).group(1))
+    assert 0 < share <= 100
+    assert len(re.findall(r"^ +\d+\.\d us +\d+\.\d%", out, re.M)) == 3
 
 
 def test_readme_quick_start_runs(capsys):
