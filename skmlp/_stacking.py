@@ -22,7 +22,7 @@ from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import get_active_backend
 
 from . import _programs, _training
-from ._base import _BaseMLP
+from ._base import _BaseMLP, shared_validation
 from ._optax_repr import is_optax
 
 # A stack's host data, parameters and optimizer state stay under this many bytes; a larger
@@ -291,14 +291,15 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
     results = [None] * (len(fits) + len(alone))
     seconds = [0.0] * len(results)
     groups = defaultdict(list)
-    for i, (est, X, y, sample_weight) in enumerate(fits):
-        try:
-            est._validate_params()  # what fit's _fit_context does
-            run = est._prepare_run(X, y, sample_weight)
-        except Exception as exc:  # scikit-learn's loop would meet the same error
-            results[i] = exc
-            continue
-        groups[run.signature()].append((i, run))
+    with shared_validation():  # a fold's candidates validate its data once
+        for i, (est, X, y, sample_weight) in enumerate(fits):
+            try:
+                est._validate_params()  # what fit's _fit_context does
+                run = est._prepare_run(X, y, sample_weight)
+            except Exception as exc:  # scikit-learn's loop would meet the same error
+                results[i] = exc
+                continue
+            groups[run.signature()].append((i, run))
     chunks = [chunk for members in groups.values() for chunk in _chunks(members)]
     n_workers = dispatched_workers(n_jobs)
     if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free

@@ -99,6 +99,40 @@ def test_models_that_share_data_and_draws_are_the_models_they_would_be_alone(dig
         _same_model(stacked, _quiet(MLPRegressor(**est.get_params()).fit, Xf, yf))
 
 
+
+def test_a_folds_candidates_validate_its_data_once_and_end_as_fitted_alone(digits, monkeypatch):
+    """fit_stacked validates each (X, y) pair once per estimator class and loss; every fit
+    still ends with its own copy of what validation sets, equal to a fit alone's. A poisson
+    regressor on negative targets fails alone, beside a squared-error one on the same data."""
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    calls = []
+    for cls in (MLPClassifier, MLPRegressor):
+        original = cls._validate_input
+        monkeypatch.setattr(cls, "_validate_input", lambda self, *a, _o=original, **k: (
+            calls.append(type(self).__name__), _o(self, *a, **k))[1])
+    folds = [(X[:300], y[:300]), (X[300:], y[300:])]
+    fits = [(MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, alpha=a, random_state=0),
+             Xf, yf, None) for Xf, yf in folds for a in (1e-4, 1e-2, 1e-1)]
+    Xr, target = folds[0][0], y[:300] - 5.0
+    fits += [(MLPRegressor(hidden_layer_sizes=(8,), max_iter=3, loss=loss, random_state=0),
+              Xr, target, None) for loss in ("squared_error", "poisson", "squared_error")]
+    results, _ = _quiet(fit_stacked, fits)
+    assert calls.count("MLPClassifier") == 2  # once per fold
+    assert calls.count("MLPRegressor") == 2  # once per loss
+    assert isinstance(results[7], ValueError) and "poisson" in str(results[7])
+    for k in (6, 8):
+        assert results[k].n_features_in_ == 64
+    classifiers = results[:6]
+    for est, (_, Xf, yf, _) in zip(classifiers, fits):
+        alone = _quiet(MLPClassifier(**est.get_params()).fit, Xf, yf)
+        assert est.n_features_in_ == alone.n_features_in_
+        np.testing.assert_array_equal(est.classes_, alone.classes_)
+        assert est._label_binarizer.y_type_ == alone._label_binarizer.y_type_
+        _same_model(est, alone)
+    for name in ("classes_", "_label_binarizer"):  # each fit holds its own copy
+        assert len({id(getattr(est, name)) for est in classifiers}) == len(classifiers)
+
 def test_a_stacked_fit_that_diverges_after_progress_keeps_its_last_finite_epoch():
     """In a stack, a model whose epoch diverges keeps the state it had (the stack's program
     holds it back), while the others train on: each equals its own separate fit."""
