@@ -90,6 +90,7 @@ def _validate_once(est, X, y, incremental, reset):
         memo[key] = (out, copy.deepcopy(changed))
     return out
 
+
 def _restore_on_error(method):
     """A failed or interrupted fit or partial_fit leaves the estimator exactly as it was.
 

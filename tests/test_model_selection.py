@@ -99,7 +99,6 @@ def test_models_that_share_data_and_draws_are_the_models_they_would_be_alone(dig
         _same_model(stacked, _quiet(MLPRegressor(**est.get_params()).fit, Xf, yf))
 
 
-
 def test_a_folds_candidates_validate_its_data_once_and_end_as_fitted_alone(digits, monkeypatch):
     """fit_stacked validates each (X, y) pair once per estimator class and loss; every fit
     still ends with its own copy of what validation sets, equal to a fit alone's. A poisson
@@ -132,6 +131,7 @@ def test_a_folds_candidates_validate_its_data_once_and_end_as_fitted_alone(digit
         _same_model(est, alone)
     for name in ("classes_", "_label_binarizer"):  # each fit holds its own copy
         assert len({id(getattr(est, name)) for est in classifiers}) == len(classifiers)
+
 
 def test_a_stacked_fit_that_diverges_after_progress_keeps_its_last_finite_epoch():
     """In a stack, a model whose epoch diverges keeps the state it had (the stack's program
