@@ -273,10 +273,42 @@ def test_a_search_in_two_lanes_is_the_search_in_one(digits, monkeypatch):
     stacks = [t for t in threads if t[1] > 1]  # the refit trains alone, in the driver
     assert len({name for name, _, _ in stacks}) == 2
     assert all(name.startswith("skmlp-lane") for name, _, _ in stacks)
-    assert sorted(n for _, n, _ in stacks) == [3, 6]  # cut in two, one padded to the other
-    assert {shape for _, _, shape in stacks} in ({(2, 3)}, {(3, 2)})
-    # ... so both ran one compiled program (this width is compiled nowhere else)
-    assert _programs.train_epoch_stack.trace_count - before == 1
+    assert sorted(n for _, n, _ in stacks) == [3, 6]  # cut in two, ...
+    # ... each trained at its own shape (they train at once: none waits for a program), so two
+    # programs were compiled (this width is compiled nowhere else)
+    assert [shape for _, _, shape in stacks] == [None, None]
+    assert _programs.train_epoch_stack.trace_count - before == 2
+
+
+def test_stacks_that_queue_for_a_lane_share_one_padded_program(digits, monkeypatch):
+    X, y = digits
+    _cores(monkeypatch, 2)
+    monkeypatch.setattr(_stacking, "LANES", 2)
+
+    class Never:
+        requested = False
+
+    stacks = []
+    for alpha in (1e-4, 1e-3):  # each seed its own group: stacks of 2 x 1 and 1 x 1
+        runs = []
+        for seed in (0, 1, 2):
+            est = MLPClassifier(hidden_layer_sizes=(11,), max_iter=2, random_state=seed,
+                                alpha=alpha)
+            est._validate_params()
+            runs.append(est._prepare_run(X, y, None))
+        stacks += [runs[:2], runs[2:]]
+    assert [_training.stack_shape(runs) for runs in stacks] == [(2, 1), (1, 1)] * 2
+    shapes, train = [], _training.train
+
+    def record(runs, interrupt, shape=None):
+        shapes.append((len(runs), shape))
+        return train(runs, interrupt, shape)
+
+    monkeypatch.setattr(_training, "train", record)
+    outcomes = _stacking._train_in_lanes(stacks, Never())
+    assert [len(outcome) for outcome, _ in outcomes] == [2, 1, 2, 1]
+    # four stacks on two lanes: two wait for a lane, and all run one program
+    assert sorted(shapes) == [(1, (2, 1)), (1, (2, 1)), (2, (2, 1)), (2, (2, 1))]
 
 
 def test_padding_models_train_as_stopped_models(digits):
