@@ -18,6 +18,7 @@ import warnings
 from collections import defaultdict
 
 import jax
+import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from joblib.parallel import get_active_backend
 
@@ -42,6 +43,12 @@ LANES = 2
 LANE_COPY_MAX_BYTES = 128 * 2**20
 # How often the calling thread wakes while lanes train, to run a Ctrl-C's handler.
 LANE_POLL_S = 0.01
+# Stacks of one program that differ by a group or a member are padded to one shape unless the
+# padding's models would do more arithmetic than this; a second program then costs less. A
+# program compiles in about a core-second (trace, lowering and XLA), which is this much lanes'
+# arithmetic on a 2-core CPU: the 9 x 5 digits grid's halves (5 x 5, 5 x 4; 8 GFLOP of padding)
+# searched 0.4 s faster warm at their own shapes and 0.5 s slower cold (one more compile).
+PAD_BELOW_FLOPS = 2e10
 
 
 def stackable(est):
@@ -183,13 +190,20 @@ def _train_chunk(runs, interrupt, shape=None):
     return outcome, time.perf_counter() - began
 
 
+def _flops(run):
+    """A model's training arithmetic, at most (a padding model's in its stack): an epoch's
+    forward (2) and backward (4) flops per row and parameter, for every epoch it may run."""
+    n_params = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(run.state.params))
+    return 6 * run.rules.max_iter * run.n_samples * n_params
+
+
 def _even_shapes(stacks):
-    """Each stack's padded shape ``(G, M)`` for ``_training.train`` when the stacks train one
-    after another: stacks of one program whose shapes differ by one group or by one member of
-    each group (the halves of an odd count, cut by ``_balance``) are padded to the larger, so
-    that they run one compiled program instead of two (compiled one after the other, a cold
-    compile costs more than the padding: a 9 x 5 grid's halves are 5 x 5 and 5 x 4, an
-    ensemble of 5's are 3 x 1 and 2 x 1)."""
+    """Each stack's padded shape ``(G, M)`` for ``_training.train``: stacks of one program whose
+    shapes differ by one group or by one member of each group (the halves of an odd count, cut
+    by ``_balance``) are padded to the larger, so that they run one compiled program instead
+    of two (a 9 x 5 grid's halves are 5 x 5 and 5 x 4, an ensemble of 5's are 3 x 1 and
+    2 x 1), unless the padding's models would cost more arithmetic than ``PAD_BELOW_FLOPS``:
+    then a second program costs less."""
     shapes = [_training.stack_shape(runs) for runs in stacks]
     programs = defaultdict(list)
     for k, runs in enumerate(stacks):
@@ -199,8 +213,11 @@ def _even_shapes(stacks):
         members = {shapes[k][1] for k in ks}
         if ((len(groups) == 1 and max(members) - min(members) == 1)
                 or (len(members) == 1 and max(groups) - min(groups) == 1)):
+            padded = (max(groups), max(members))
             for k in ks:
-                shapes[k] = (max(groups), max(members))
+                slots = padded[0] * padded[1] - shapes[k][0] * shapes[k][1]
+                if slots * max(map(_flops, stacks[k])) < PAD_BELOW_FLOPS:
+                    shapes[k] = padded
     return shapes
 
 
@@ -209,15 +226,11 @@ def _train_in_lanes(stacks, interrupt):
     order. What one raises (it has no fit to charge it to) is raised here once every stack has
     ended: the others finish their training (a Ctrl-C stops them all at their epoch's end).
 
-    Stacks that all train at once keep their own shapes: their programs compile at once too,
-    one per lane, and the smaller stack ends early and leaves its core to the other. Padded to
-    one program, the 9 x 5 digits grid's halves (5 x 5 and 5 x 4) trained five models that
-    never learn: its warm search took 11% longer (3.39 against 3.02 s, medians of 9 paired
-    rounds in one process), and its cold one 0.4 s less (one trace fewer; 5.3 against 5.7 s).
-    The weights are the same either way. Stacks that queue for a lane are padded by
-    ``_even_shapes``, so the later ones run a program compiled already."""
+    Stacks of one program whose shapes differ a little are padded to one shape by
+    ``_even_shapes``, so the smaller stack runs a program compiled already or compiled once
+    for both."""
     n_lanes = min(lanes(), len(stacks))
-    shapes = _even_shapes(stacks) if len(stacks) > n_lanes else [None] * len(stacks)
+    shapes = _even_shapes(stacks)
     if n_lanes <= 1:
         return [_train_chunk(runs, interrupt, shape) for runs, shape in zip(stacks, shapes)]
     pool = concurrent.futures.ThreadPoolExecutor(n_lanes, thread_name_prefix="skmlp-lane")

@@ -274,10 +274,37 @@ def test_a_search_in_two_lanes_is_the_search_in_one(digits, monkeypatch):
     assert len({name for name, _, _ in stacks}) == 2
     assert all(name.startswith("skmlp-lane") for name, _, _ in stacks)
     assert sorted(n for _, n, _ in stacks) == [3, 6]  # cut in two, ...
-    # ... each trained at its own shape (they train at once: none waits for a program), so two
-    # programs were compiled (this width is compiled nowhere else)
-    assert [shape for _, _, shape in stacks] == [None, None]
-    assert _programs.train_epoch_stack.trace_count - before == 2
+    # ... and the smaller padded to the larger's shape: one program (this width is compiled
+    # nowhere else), as its padding (3 models of 8 epochs) costs less than a second one
+    padded = {shape for _, _, shape in stacks}
+    assert len(padded) == 1 and sorted(padded.pop()) == [2, 3]
+    assert _programs.train_epoch_stack.trace_count - before == 1
+
+    # where the padding would cost more than a compile, each trains at its own shape
+    monkeypatch.setattr(_stacking, "PAD_BELOW_FLOPS", 0)
+    threads.clear()
+    own = _lane_search().fit(X, y)
+    _assert_same_search(own, one)
+    shapes = sorted(shape for _, n, shape in threads if n > 1)
+    assert [sorted(shape) for shape in shapes] == [[1, 3], [2, 3]]
+    assert _programs.train_epoch_stack.trace_count - before == 2  # the smaller one's program
+
+
+def test_padding_that_costs_more_than_a_compile_is_left_out(digits):
+    X, y = digits
+
+    def stack(max_iter, seeds):
+        runs = []
+        for seed in seeds:  # each seed its own group
+            est = MLPClassifier(hidden_layer_sizes=(50,), max_iter=max_iter, random_state=seed)
+            est._validate_params()
+            runs.append(est._prepare_run(X, y, None))
+        return runs
+
+    # one padding model of 1797 rows x 3,760 parameters: 6 x 1797 x 3760 x max_iter flops
+    short, long = 200, 2_000  # 8 and 81 GFLOP: one side of PAD_BELOW_FLOPS each
+    assert _stacking._even_shapes([stack(short, [0, 1]), stack(short, [2])]) == [(2, 1)] * 2
+    assert _stacking._even_shapes([stack(long, [0, 1]), stack(long, [2])]) == [(2, 1), (1, 1)]
 
 
 def test_stacks_that_queue_for_a_lane_share_one_padded_program(digits, monkeypatch):
