@@ -120,10 +120,17 @@ def _chunks(members):
     return [[m for piece in chunk for m in piece] for chunk in chunks]
 
 
+def _flops(run):
+    """A model's training arithmetic, at most (a padding model's in its stack): an epoch's
+    forward (2) and backward (4) flops per row and parameter, for every epoch it may run."""
+    n_params = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(run.state.params))
+    return 6 * run.rules.max_iter * run.n_samples * n_params
+
+
 def _cost(chunk):
-    """A stack's work, roughly: models x epochs x rows x parameters."""
-    return sum(run.rules.max_iter * run.n_samples * _nbytes(run.state.params)
-               for _, run in chunk)
+    """A stack's work, roughly: its models' flops, weighted by their width (a float64 flop
+    costs two float32 ones)."""
+    return sum(_flops(run) * np.dtype(run.dtype).itemsize for _, run in chunk)
 
 
 def _halves(chunk, copy_limit=None):
@@ -189,13 +196,6 @@ def _train_chunk(runs, interrupt, shape=None):
         except Exception as exc:  # the fit's own error, for scikit-learn's error_score
             outcome.append(exc)
     return outcome, time.perf_counter() - began
-
-
-def _flops(run):
-    """A model's training arithmetic, at most (a padding model's in its stack): an epoch's
-    forward (2) and backward (4) flops per row and parameter, for every epoch it may run."""
-    n_params = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(run.state.params))
-    return 6 * run.rules.max_iter * run.n_samples * n_params
 
 
 def _even_shapes(stacks):

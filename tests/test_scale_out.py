@@ -301,8 +301,10 @@ def test_padding_that_costs_more_than_a_compile_is_left_out(digits):
             runs.append(est._prepare_run(X, y, None))
         return runs
 
-    # one padding model of 1797 rows x 3,760 parameters: 6 x 1797 x 3760 x max_iter flops
-    short, long = 200, 2_000  # 8 and 81 GFLOP: one side of PAD_BELOW_FLOPS each
+    # one padding model of 600 rows x 3,760 parameters: 6 x 600 x 3760 x max_iter flops
+    assert len(X) == 600
+    short, long = 200, 10_000  # 2.7 and 135 GFLOP: one side of PAD_BELOW_FLOPS each
+    assert _stacking._flops(stack(short, [0])[0]) == 6 * 600 * (64 * 50 + 50 + 50 * 10 + 10) * 200
     assert _stacking._even_shapes([stack(short, [0, 1]), stack(short, [2])]) == [(2, 1)] * 2
     assert _stacking._even_shapes([stack(long, [0, 1]), stack(long, [2])]) == [(2, 1), (1, 1)]
 
