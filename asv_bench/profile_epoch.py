@@ -46,7 +46,7 @@ def capture(case):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from skmlp import MLPClassifier, _training
+    from skmlp import MLPClassifier, _stacking, _training
     from skmlp.model_selection import GridSearchCV
 
     sizes, grid, folds, demo = CASES[case]
@@ -64,6 +64,8 @@ def capture(case):
         return call
 
     _training._Stack._executable = keep
+    # the search's fits as a stack, even where they would train alone (see fit_stacked)
+    alone_min, _stacking.ALONE_MIN_EPOCH_FLOPS = _stacking.ALONE_MIN_EPOCH_FLOPS, float("inf")
     try:
         est = MLPClassifier(hidden_layer_sizes=sizes, max_iter=2, random_state=0, tol=0.0)
         GridSearchCV(make_pipeline(StandardScaler(), est),
@@ -73,6 +75,7 @@ def capture(case):
             StandardScaler().fit_transform(X[train]), y[train])
     finally:
         _training._Stack._executable = original
+        _stacking.ALONE_MIN_EPOCH_FLOPS = alone_min
     stack = next(c for c in captured if not c[0])
     single = [c for c in captured if c[0]][-1]
     return stack[1:], single[1:]

@@ -50,6 +50,13 @@ LANE_POLL_S = 0.01
 # searched 0.4 s faster warm at their own shapes and 0.5 s slower cold (one more compile); the
 # 9 x 5 grid on 15,000 synthetic rows, (100, 100), 30 epochs (220 GFLOP) 9% faster warm.
 PAD_BELOW_FLOPS = 2e10
+# Fits whose epoch does at least this much arithmetic train one by one in the lanes, not in
+# stacks: on a CPU, two lanes of single fits keep the cores as busy as two lanes of stacks do
+# (the 9 x 5 digits grid searched in 3.43 s against 3.40 s warm, the README's 4 x 3 grid in
+# 0.78 against 0.79 s), and a single fit's program compiles in about half the time of a
+# stack's, whose double vmap also costs 0.3-0.5 s of tracing. Smaller epochs stay in stacks,
+# where the host's per-epoch work is shared.
+ALONE_MIN_EPOCH_FLOPS = 3e7
 
 
 def stackable(est):
@@ -125,6 +132,15 @@ def _flops(run):
     forward (2) and backward (4) flops per row and parameter, for every epoch it may run."""
     n_params = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(run.state.params))
     return 6 * run.rules.max_iter * run.n_samples * n_params
+
+
+def _alone_in_lanes(chunks):
+    """Whether this process's stacks would train faster as single fits in the lanes: on a
+    CPU with more than one lane, for fits whose epochs are large enough
+    (``ALONE_MIN_EPOCH_FLOPS``)."""
+    return lanes() > 1 and all(
+        _flops(run) / run.rules.max_iter >= ALONE_MIN_EPOCH_FLOPS
+        for chunk in chunks for _, run in chunk)
 
 
 def _cost(chunk):
@@ -295,7 +311,7 @@ def _fit_task(est, X, y, sample_weight):
     return _fit_alone(est, X, y, sample_weight)
 
 
-def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
+def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
     """Train fits ``(estimator, X, y, sample_weight)`` in model stacks, and the fits ``alone``
     (the same shape; fits that don't stack) one by one, in this process or as joblib tasks
     (see ``dispatched_workers``).
@@ -304,6 +320,11 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
     process (never when they train as tasks elsewhere), returns None or a task that then runs
     on a thread of its own, alongside the stacks, and is waited for before this returns; what
     either raises is ignored.
+
+    ``rows``, ``(n_rows, batch_size)`` or None: fits that train alone in this process's lanes
+    (see ``_alone_in_lanes``) on dense data, with that batch size and no validation split, are
+    padded to ``n_rows`` rows, so that they run the program a later fit of that many padded
+    rows runs (a search's refit), compiled once for all of them.
 
     Returns, for ``fits`` then ``alone``, the fitted estimator (the one given, now fitted) or
     the exception its fit raised, and the seconds of training charged to it (its stack's time
@@ -326,6 +347,13 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None):
     n_workers = dispatched_workers(n_jobs)
     if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free
         chunks = _balance(chunks, max(1, n_workers - len(alone)))
+    elif chunks and _alone_in_lanes(chunks):  # single fits, the longest first
+        chunks = sorted(([member] for chunk in chunks for member in chunk),
+                        key=_cost, reverse=True)
+        for (_, run), in chunks:
+            if rows is not None and run.val_data is None \
+                    and run.spec.batch_size == rows[1]:
+                run.pad_rows(rows[0])
     elif chunks:  # a stack for every lane of this process
         chunks = _balance(chunks, lanes(), LANE_COPY_MAX_BYTES)
     for chunk in chunks:

@@ -209,6 +209,20 @@ class Run:
             self._share = digest.digest()
         return self._share
 
+    def pad_rows(self, n_rows):
+        """Pad dense training data with rows of weight 0 up to ``n_rows``, so that this run
+        trains on the program of a fit with that many padded rows (a search's refit). Nothing
+        it learns changes: padding rows come last in every epoch's order, and minibatches of
+        padding only are skipped."""
+        X = self.data[0]
+        extra = n_rows - X.shape[0]
+        if extra <= 0 or not isinstance(X, np.ndarray):
+            return
+        self.data = tuple(np.concatenate([a, np.zeros((extra,) + a.shape[1:], a.dtype)])
+                          for a in self.data)
+        self.padding_idx = np.arange(self.n_samples, n_rows, dtype=np.int32)
+        self._share = None
+
     def next_order(self):
         """This epoch's row order: shuffled real rows (the model's own RandomState), padding."""
         if self.rules.shuffle:  # sklearn.utils.shuffle's draw, without its input checks

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 from joblib import parallel_config
+from sklearn.base import clone
 from sklearn.datasets import load_digits, make_regression
 from sklearn.model_selection import GridSearchCV as SkGridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -307,6 +308,60 @@ def test_padding_that_costs_more_than_a_compile_is_left_out(digits):
     assert _stacking._flops(stack(short, [0])[0]) == 6 * 600 * (64 * 50 + 50 + 50 * 10 + 10) * 200
     assert _stacking._even_shapes([stack(short, [0, 1]), stack(short, [2])]) == [(2, 1)] * 2
     assert _stacking._even_shapes([stack(long, [0, 1]), stack(long, [2])]) == [(2, 1), (1, 1)]
+
+
+def test_large_epochs_train_alone_in_the_lanes_on_the_refits_program(digits, monkeypatch):
+    X, y = digits
+    _cores(monkeypatch, 2)
+    monkeypatch.setattr(_stacking, "LANES", 2)
+    # one fold fit's epoch: 400 rows x 1,066 parameters x 6 flops, under the threshold
+    search = _lane_search().set_params(estimator__mlpclassifier__hidden_layer_sizes=(14,))
+    est = clone(search.estimator[-1])
+    est._validate_params()
+    run = est._prepare_run(X[:400], y[:400], None)
+    assert _stacking._flops(run) / 8 == 6 * 400 * (64 * 14 + 14 + 14 * 10 + 10)
+    assert not _stacking._alone_in_lanes([[(0, run)]])
+    monkeypatch.setattr(_stacking, "ALONE_MIN_EPOCH_FLOPS", 0)
+    calls, train = [], _training.train
+
+    def record(runs, interrupt, shape=None):
+        calls.append((threading.current_thread().name, len(runs), runs[0].data[0].shape[0]))
+        return train(runs, interrupt, shape)
+
+    monkeypatch.setattr(_training, "train", record)
+    before = (_programs.train_epoch.trace_count, _programs.train_epoch_stack.trace_count)
+    alone = clone(search).fit(X, y)
+    # nine fits one by one, on both lanes, padded to the refit's 600 rows (400 of their own):
+    # the fits and the refit run one program, this width's first
+    lanes = [call for call in calls if call[0].startswith("skmlp-lane")]
+    assert len(lanes) == 9 and {n for _, n, _ in lanes} == {1}
+    assert len({name for name, _, _ in lanes}) == 2
+    assert {rows for _, _, rows in calls} == {600}
+    assert (_programs.train_epoch.trace_count - before[0],
+            _programs.train_epoch_stack.trace_count - before[1]) == (1, 0)
+    # the same search as in stacks, and on one core (one lane) it stacks
+    monkeypatch.setattr(_stacking, "ALONE_MIN_EPOCH_FLOPS", np.inf)
+    _assert_same_search(alone, clone(search).fit(X, y))
+    monkeypatch.setattr(_stacking, "ALONE_MIN_EPOCH_FLOPS", 0)
+    _cores(monkeypatch, 1)
+    calls.clear()
+    _assert_same_search(alone, clone(search).fit(X, y))
+    assert sorted(n for _, n, _ in calls) == [1, 9]  # the refit, and one stack
+
+
+def test_a_fit_padded_to_more_rows_is_the_same_fit(digits):
+    X, y = digits
+    fitted = MLPClassifier(hidden_layer_sizes=(9,), max_iter=5, random_state=0).fit(X, y)
+    est = MLPClassifier(hidden_layer_sizes=(9,), max_iter=5, random_state=0)
+    est._validate_params()
+    run = est._prepare_run(X, y, None)
+    assert run.data[0].shape[0] == 600
+    run.pad_rows(1000)  # two minibatches of padding only, skipped in every epoch
+    assert [a.shape[0] for a in run.data] == [1000] * 4
+    est._complete_run(run, _training.train_alone(run))
+    for a, b in zip(est.coefs_ + est.intercepts_, fitted.coefs_ + fitted.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_allclose(est.loss_curve_, fitted.loss_curve_, rtol=1e-12)
 
 
 def test_stacks_that_queue_for_a_lane_share_one_padded_program(digits, monkeypatch):

@@ -172,7 +172,8 @@ class _StackedSearchMixin(DocLinkMixin):
             stacked = [f[1:5] for f in fits if f[-1]]
             results, seconds = fit_stacked(stacked, n_jobs=self.n_jobs,
                                            alone=[f[1:5] for f in fits if not f[-1]],
-                                           meanwhile=self._refit_compiler(stacked))
+                                           meanwhile=self._refit_compiler(stacked),
+                                           rows=self._refit_rows(stacked))
         curves = {}
         for (where, *_), key, fit_data, result, sec in zip(fits, keys, data, results, seconds):
             register(self._stack_registry, key, result, fit_data)
@@ -199,18 +200,13 @@ class _StackedSearchMixin(DocLinkMixin):
         (the cold README grid, 1.79 -> 1.69 s). A wrong guess (an earlier step whose output
         width differs on all of X) only compiles a program nobody uses; the numbers never
         depend on it."""
-        if not self.refit or not stacked:
+        shape = self._refit_shape(stacked)
+        if shape is None:
             return None
-        widths = {X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else None
-                  for _, X, _, _ in stacked}
-        if len(widths) != 1 or None in widths:
-            return None
+        n_samples, width = shape
         X, y, params = self._stack_inputs
         estimator, fold_X, _, _ = stacked[0]
         weight = params.get(_weight_key(self.estimator))
-        n_samples, width = _num_samples(X), widths.pop()
-        if n_samples * width * fold_X.dtype.itemsize > REFIT_AHEAD_MAX_BYTES:
-            return None  # the compile is a small part of such a fit: no stand-in copies
 
         def compile_refit(runs):
             from .. import _training
@@ -224,6 +220,32 @@ class _StackedSearchMixin(DocLinkMixin):
             return _training.lower_ahead(est._prepare_run(ones, y, weight))
 
         return compile_refit
+
+    def _refit_shape(self, stacked):
+        """The refit's training data shape ``(n_samples, width)`` when its program can be told
+        in advance (see ``_refit_compiler``), else None."""
+        if not self.refit or not stacked:
+            return None
+        widths = {X.shape[1] if isinstance(X, np.ndarray) and X.ndim == 2 else None
+                  for _, X, _, _ in stacked}
+        if len(widths) != 1 or None in widths:
+            return None
+        n_samples, width = _num_samples(self._stack_inputs[0]), widths.pop()
+        if n_samples * width * stacked[0][1].dtype.itemsize > REFIT_AHEAD_MAX_BYTES:
+            return None  # the compile is a small part of such a fit: no stand-in copies
+        return n_samples, width
+
+    def _refit_rows(self, stacked):
+        """For ``fit_stacked``'s ``rows``: the refit's padded rows and batch size, which the
+        fold fits that train alone take on, so that they and the refit run one program."""
+        shape = self._refit_shape(stacked)
+        if shape is None:
+            return None
+        from .._data import n_padded_rows
+        from .._training import _batch_size
+
+        batch_size = _batch_size(stacked[0][0].batch_size, shape[0])
+        return n_padded_rows(shape[0], batch_size), batch_size
 
     def _charge_stack_time(self):
         """Each stacked fit's ``fit_time`` is its share of its stack's training time."""
