@@ -50,12 +50,17 @@ LANE_POLL_S = 0.01
 # searched 0.4 s faster warm at their own shapes and 0.5 s slower cold (one more compile); the
 # 9 x 5 grid on 15,000 synthetic rows, (100, 100), 30 epochs (220 GFLOP) 9% faster warm.
 PAD_BELOW_FLOPS = 2e10
-# Fits whose epoch does at least this much arithmetic train one by one in the lanes, not in
-# stacks: on a CPU, two lanes of single fits keep the cores as busy as two lanes of stacks do
-# (the 9 x 5 digits grid searched in 3.43 s against 3.40 s warm, the README's 4 x 3 grid in
-# 0.78 against 0.79 s), and a single fit's program compiles in about half the time of a
-# stack's, whose double vmap also costs 0.3-0.5 s of tracing. Smaller epochs stay in stacks,
-# where the host's per-epoch work is shared.
+# Fits whose epoch does at least this much float64 arithmetic (a float32 flop counts half)
+# train one by one in the lanes, not in stacks. On this 2-core CPU, two lanes of single fits
+# tie with two lanes of stacks warm at the digits grids' 40 MFLOP epochs (the 9 x 5 grid 3.59
+# against 3.61 s; the README's 4 x 3 grid 1.04 against 1.04 s, 1.11 s padded to its refit's
+# rows: medians of alternating rounds in one process) and win on larger ones (the 9 x 5 grid
+# on 15,000 synthetic rows, 1.45 GFLOP epochs: 45.2 against 62.2 s). Cold, a search compiles
+# one single-fit program, shared with its refit, in place of a stack's (twice the compile,
+# and 0.3-0.5 s of tracing through the double vmap) and the refit's: the README grid 1.64
+# against 2.67 s (alternating fresh processes). Smaller epochs stay in stacks, which share the
+# host's per-epoch work: digits (32,) (21 MFLOP) searched 1.34x faster in stacks, the 9 x 5
+# grid in float32 1.5x.
 ALONE_MIN_EPOCH_FLOPS = 3e7
 
 
@@ -137,10 +142,10 @@ def _flops(run):
 def _alone_in_lanes(chunks):
     """Whether this process's stacks would train faster as single fits in the lanes: on a
     CPU with more than one lane, for fits whose epochs are large enough
-    (``ALONE_MIN_EPOCH_FLOPS``)."""
+    (``ALONE_MIN_EPOCH_FLOPS``, a float32 flop counting half)."""
     return lanes() > 1 and all(
-        _flops(run) / run.rules.max_iter >= ALONE_MIN_EPOCH_FLOPS
-        for chunk in chunks for _, run in chunk)
+        _flops(run) / run.rules.max_iter * np.dtype(run.dtype).itemsize / 8
+        >= ALONE_MIN_EPOCH_FLOPS for chunk in chunks for _, run in chunk)
 
 
 def _cost(chunk):

@@ -321,6 +321,13 @@ def test_large_epochs_train_alone_in_the_lanes_on_the_refits_program(digits, mon
     run = est._prepare_run(X[:400], y[:400], None)
     assert _stacking._flops(run) / 8 == 6 * 400 * (64 * 14 + 14 + 14 * 10 + 10)
     assert not _stacking._alone_in_lanes([[(0, run)]])
+    # 1,200 rows x 7,510 parameters x 6: 54 MFLOP an epoch in float64, alone; a float32
+    # flop counts half (27), and float32 fits of that size stay in stacks
+    for dtype, alone in (("float64", True), ("float32", False)):
+        est = MLPClassifier(hidden_layer_sizes=(100,), compute_dtype=dtype)
+        est._validate_params()
+        big = est._prepare_run(np.tile(X, (2, 1)), np.tile(y, 2), None)
+        assert _stacking._alone_in_lanes([[(0, big)]]) is alone
     monkeypatch.setattr(_stacking, "ALONE_MIN_EPOCH_FLOPS", 0)
     calls, train = [], _training.train
 
