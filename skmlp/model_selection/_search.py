@@ -1,5 +1,7 @@
 """GridSearchCV and RandomizedSearchCV whose candidate x fold fits train as model stacks."""
 
+import warnings
+
 import numpy as np
 from joblib import parallel_config
 from joblib.parallel import get_active_backend
@@ -247,7 +249,9 @@ class _StackedSearchMixin(DocLinkMixin):
         from .._data import n_padded_rows
         from .._training import _batch_size
 
-        batch_size = _batch_size(stacked[0][0].batch_size, shape[0])
+        with warnings.catch_warnings():  # a batch size clipped to the rows: the refit says so
+            warnings.simplefilter("ignore")
+            batch_size = _batch_size(stacked[0][0].batch_size, shape[0])
         return n_padded_rows(shape[0], batch_size), batch_size
 
     def _charge_stack_time(self):
@@ -272,9 +276,10 @@ class GridSearchCV(_StackedSearchMixin, _SkGridSearchCV):
     separate groups; learning rates, penalties, momenta, dropout rates and folds do not) and each
     group trains as one program over a stack of models (in this process on a CPU with two or
     more cores, fits with large epochs train one by one instead, two at a time, on the refit's
-    program). Every model is the one a separate fit would give: its own ``random_state`` draws and its own stopping. Fits that can't be stacked
-    (another estimator, ``solver='lbfgs'``, an optax object, callbacks, warm start, fit
-    parameters other than sample weights) run in scikit-learn's own loop.
+    program). Every model is the one a separate fit would give: its own ``random_state`` draws
+    and its own stopping. Fits that can't be stacked (another estimator, ``solver='lbfgs'``, an
+    optax object, callbacks, warm start, fit parameters other than sample weights) run in
+    scikit-learn's own loop.
 
     ``mean_fit_time`` of a stacked candidate is its share of its stacks' training time. Read
     more in :doc:`/search` and, for ``n_jobs`` and Dask clusters, :doc:`/scaling`.
