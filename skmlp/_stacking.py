@@ -132,11 +132,17 @@ def _chunks(members):
     return [[m for piece in chunk for m in piece] for chunk in chunks]
 
 
-def _flops(run):
-    """A model's training arithmetic, at most (a padding model's in its stack): an epoch's
-    forward (2) and backward (4) flops per row and parameter, for every epoch it may run."""
+def _epoch_flops(run):
+    """A model's arithmetic in one epoch: forward (2) and backward (4) flops per row and
+    parameter."""
     n_params = sum(np.size(leaf) for leaf in jax.tree_util.tree_leaves(run.state.params))
-    return 6 * run.rules.max_iter * run.n_samples * n_params
+    return 6 * run.n_samples * n_params
+
+
+def _flops(run):
+    """A model's training arithmetic, at most (a padding model's in its stack): every epoch
+    it may run."""
+    return run.rules.max_iter * _epoch_flops(run)
 
 
 def _alone_in_lanes(chunks):
@@ -144,8 +150,8 @@ def _alone_in_lanes(chunks):
     CPU with more than one lane, for fits whose epochs are large enough
     (``ALONE_MIN_EPOCH_FLOPS``, a float32 flop counting half)."""
     return lanes() > 1 and all(
-        _flops(run) / run.rules.max_iter * np.dtype(run.dtype).itemsize / 8
-        >= ALONE_MIN_EPOCH_FLOPS for chunk in chunks for _, run in chunk)
+        _epoch_flops(run) * np.dtype(run.dtype).itemsize / 8 >= ALONE_MIN_EPOCH_FLOPS
+        for chunk in chunks for _, run in chunk)
 
 
 def _cost(chunk):

@@ -214,12 +214,11 @@ class Run:
         trains on the program of a fit with that many padded rows (a search's refit). Nothing
         it learns changes: padding rows come last in every epoch's order, and minibatches of
         padding only are skipped."""
-        X = self.data[0]
-        extra = n_rows - X.shape[0]
-        if extra <= 0 or not isinstance(X, np.ndarray):
+        X, Y, w, _ = self.data
+        if n_rows <= X.shape[0] or not isinstance(X, np.ndarray):
             return
-        self.data = tuple(np.concatenate([a, np.zeros((extra,) + a.shape[1:], a.dtype)])
-                          for a in self.data)
+        n = self.n_samples  # the real rows, re-padded as ``prepare`` pads them
+        self.data = padded_arrays(X[:n], Y[:n], w[:n], n_rows, X.dtype)
         self.padding_idx = np.arange(self.n_samples, n_rows, dtype=np.int32)
         self._share = None
 

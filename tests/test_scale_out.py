@@ -319,7 +319,8 @@ def test_large_epochs_train_alone_in_the_lanes_on_the_refits_program(digits, mon
     est = clone(search.estimator[-1])
     est._validate_params()
     run = est._prepare_run(X[:400], y[:400], None)
-    assert _stacking._flops(run) / 8 == 6 * 400 * (64 * 14 + 14 + 14 * 10 + 10)
+    assert _stacking._epoch_flops(run) == 6 * 400 * (64 * 14 + 14 + 14 * 10 + 10)
+    assert _stacking._flops(run) == 8 * _stacking._epoch_flops(run)  # max_iter=8
     assert not _stacking._alone_in_lanes([[(0, run)]])
     # 1,200 rows x 7,510 parameters x 6: 54 MFLOP an epoch in float64, alone; a float32
     # flop counts half (27), and float32 fits of that size stay in stacks
