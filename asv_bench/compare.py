@@ -199,7 +199,7 @@ def run_case(case, library, dtype):
         out = {"fit_s": fit, "score": search.best_score_}
         if library.startswith("skmlp"):
             from skmlp import _programs
-            out["compiles"] = (_programs.train_epoch.trace_count
+            out["compiles"] = (_programs.train_epochs.trace_count
                                + _programs.train_epoch_stack.trace_count)
         return out
     if case in SCALE_CASES:

@@ -86,8 +86,8 @@ def run_epochs(entry, epochs):
 
     _, call, inputs = entry
     state = inputs[0]
-    for _ in range(epochs):
-        state, _ = call(state, *inputs[1:])
+    for _ in range(epochs):  # one epoch a call, a single fit's too (its fits chunk epochs)
+        state, _ = call(state, *inputs[1:], 1)
     jax.block_until_ready(state)
 
 

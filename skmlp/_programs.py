@@ -345,13 +345,13 @@ _CPU_FLOAT64_OPTIONS = {
     "xla_cpu_use_fusion_emitters": False,
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
 }
-train_epoch = Program(train.train_epoch, static_argnames=("spec",),
-                      cpu_float64_options=_CPU_FLOAT64_OPTIONS)
+train_epochs = Program(train.train_epochs, static_argnames=("spec",),
+                       cpu_float64_options=_CPU_FLOAT64_OPTIONS)
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
                             cpu_float64_options=_CPU_FLOAT64_OPTIONS)
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
-PROGRAMS = (train_epoch, train_epoch_stack, full_batch_value_and_grad)
+PROGRAMS = (train_epochs, train_epoch_stack, full_batch_value_and_grad)
 
 
 @_compile_cache.on_clear

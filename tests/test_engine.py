@@ -65,12 +65,12 @@ def test_grid_search_compiles_the_training_program_once(digits):
     # a width no other test uses: its program is compiled here, exactly once
     pipe = make_pipeline(StandardScaler(),
                          MLPClassifier(hidden_layer_sizes=(61,), max_iter=50, random_state=0))
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         search = GridSearchCV(pipe, grid, cv=5, refit=False).fit(X, y)  # scikit-learn's
     assert len(search.cv_results_["params"]) * 5 == 45
-    assert _programs.train_epoch.trace_count - before == 1  # 45 separate fits, one program
+    assert _programs.train_epochs.trace_count - before == 1  # 45 separate fits, one program
 
 
 @pytest.mark.parametrize("change", [{"momentum": 0.5}, {"beta_1": 0.8, "beta_2": 0.99},
@@ -82,9 +82,9 @@ def test_hyperparameters_are_runtime_values(change, digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         MLPClassifier(**kw).fit(X, y)
-        before = _programs.train_epoch.trace_count
+        before = _programs.train_epochs.trace_count
         MLPClassifier(**kw, **change).fit(X, y)
-    assert _programs.train_epoch.trace_count == before
+    assert _programs.train_epochs.trace_count == before
 
 
 def test_settings_a_solver_ignores_compile_nothing(digits):
@@ -93,9 +93,9 @@ def test_settings_a_solver_ignores_compile_nothing(digits):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         MLPClassifier(**kw).fit(X, y)
-        before = _programs.train_epoch.trace_count
+        before = _programs.train_epochs.trace_count
         MLPClassifier(nesterovs_momentum=False, **kw).fit(X, y)
-    assert _programs.train_epoch.trace_count == before
+    assert _programs.train_epochs.trace_count == before
 
 
 def test_prediction_never_compiles(digits):
@@ -127,13 +127,13 @@ def test_large_data_gathers_per_step_with_the_same_result(digits, monkeypatch, s
     monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        _programs.train_epoch.clear()
+        _programs.train_epochs.clear()
         small = MLPClassifier(**kw).fit(X, y)
         small_gathers, gathered[:] = gathered[:], []
         monkeypatch.setattr(train, "PREGATHER_BYTES", 0)
-        _programs.train_epoch.clear()
+        _programs.train_epochs.clear()
         large = MLPClassifier(**kw).fit(X, y)
-    _programs.train_epoch.clear()
+    _programs.train_epochs.clear()
     (epoch_rows,) = small_gathers  # one gather of the whole (padded) epoch ...
     assert epoch_rows >= len(y) and epoch_rows % 200 == 0
     assert gathered == [200]  # ... against one of a minibatch inside the step
@@ -150,25 +150,39 @@ def test_large_data_gathers_per_step_with_the_same_result(digits, monkeypatch, s
     dict(max_iter=8, learning_rate_init=10.0),  # diverges
 ])
 def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
-    # A short epoch's successor is dispatched before the host books it; a fit that stops, or
-    # whose learning rate changes, drops it and puts the RandomState back: every figure, the
-    # weights and a warm-started continuation equal those of one epoch at a time.
+    # A single fit trains several epochs a call when none of them but the last can stop it or
+    # change its rate, and a short call's successor is dispatched before the host books it; a
+    # fit that stops, diverges, or whose learning rate changes, drops it and puts the
+    # RandomState back: every figure, the weights and a warm-started continuation equal those
+    # of one epoch at a time.
     from skmlp import _training
 
     X, y = digits
     X = X / 16 * (10 if params.get("learning_rate_init") == 10.0 else 1)
     fits = []
-    dispatched = []
+    dispatched, chunks = [], []
 
     class CountedAhead(_training._Ahead):
         def __init__(self, runs, active):
             super().__init__(runs, active)
             dispatched.append(runs)
 
+    chunk = _training._Stack._chunk
+
+    def counted_chunk(self, epoch_s, after=0):
+        chunks.append(chunk(self, epoch_s, after))
+        return chunks[-1]
+
     monkeypatch.setattr(_training, "_Ahead", CountedAhead)
-    # always ahead (whatever this machine's epoch time), then never
-    for ahead_below in (np.inf, -1.0):
+    monkeypatch.setattr(_training._Stack, "_chunk", counted_chunk)
+    # 4 epochs a call, always ahead (whatever this machine's epoch time); an epoch a call,
+    # always ahead; an epoch at a time
+    monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
+    for n_epochs, ahead_below in ((4, np.inf), (1, np.inf), (1, -1.0)):
+        monkeypatch.setattr(_training, "CHUNK_EPOCHS", n_epochs)
         monkeypatch.setattr(_training, "AHEAD_BELOW_S", ahead_below)
+        dispatched.clear()
+        chunks.clear()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             clf = MLPClassifier(hidden_layer_sizes=(16,), random_state=0, warm_start=True,
@@ -177,15 +191,45 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
             clf.set_params(max_iter=3)
             fits.append((first, clf.fit(X, y).loss_curve_[:], clf.n_iter_,
                          [c.copy() for c in clf.coefs_]))
-    (a_first, a_curve, a_n, a_coefs), (b_first, b_curve, b_n, b_coefs) = fits
-    if params == dict(max_iter=12):
-        # epochs 2-12 of the first fit and 2-3 of the continuation were dispatched ahead
-        assert len(dispatched) == 11 + 2
-    else:
-        assert dispatched
-    assert a_first == b_first and a_curve == b_curve and a_n == b_n
-    for a, b in zip(a_coefs, b_coefs):
+        if n_epochs > 1:
+            several = max(chunks) > 1
+            assert several == ("early_stopping" not in params)  # its epochs keep weights
+        elif ahead_below > 0:
+            assert dispatched
+            if params == dict(max_iter=12):
+                # epochs 2-12 of the first fit and 2-3 of the continuation went ahead
+                assert len(dispatched) == 11 + 2
+    for first, curve, n, coefs in fits[:2]:
+        assert first == fits[2][0] and curve == fits[2][1] and n == fits[2][2]
+        for a, b in zip(coefs, fits[2][3]):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_a_divergence_inside_a_call_of_several_epochs_keeps_the_epoch_before(monkeypatch):
+    # Epoch 17 of this fit diverges, the 7th of its second call (10 epochs, then 7): the call
+    # stops there, and the fit keeps the state after epoch 16 (the call run again for 6
+    # epochs), as one epoch at a time does.
+    from skmlp import MLPRegressor, _training
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5)
+    y = X @ rng.randn(5) * 1e3
+    fits = []
+    monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
+    for n_epochs in (10, 1):
+        monkeypatch.setattr(_training, "CHUNK_EPOCHS", n_epochs)
+        reg = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", momentum=0.99,
+                           learning_rate_init=3e-4, batch_size=50, tol=0, max_iter=30,
+                           random_state=0)
+        with pytest.warns(ConvergenceWarning, match="training loss became nan in epoch 17"):
+            reg.fit(X, y)
+        fits.append(reg)
+    chunked, single = fits
+    assert chunked.n_iter_ == single.n_iter_ == 16
+    assert chunked.loss_curve_ == single.loss_curve_
+    for a, b in zip(chunked.coefs_ + chunked.intercepts_, single.coefs_ + single.intercepts_):
         np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(chunked.predict(X), single.predict(X))
 
 
 @pytest.mark.parametrize("params, settings", [
@@ -266,7 +310,7 @@ def test_cpu_compiler_options_follow_the_data():
     # sparse (integer indices) data, XLA's defaults but the optimisation level; other devices
     # none.
     cpu = jax.devices("cpu")[0]
-    program = _programs.train_epoch
+    program = _programs.train_epochs
     dense64 = {"data": (np.zeros((4, 3)), np.zeros(4))}
     assert program._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
                                                        **_programs._CPU_FLOAT64_OPTIONS}
@@ -289,14 +333,14 @@ def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         expected = MLPClassifier(**kw).fit(X / 16, y)
-        monkeypatch.setattr(_programs.train_epoch, "cpu_float64_options",
+        monkeypatch.setattr(_programs.train_epochs, "cpu_float64_options",
                             {"xla_cpu_no_such_option_anywhere": True})
         monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
-        _programs.train_epoch.clear()
-        traces = _programs.train_epoch.trace_count
+        _programs.train_epochs.clear()
+        traces = _programs.train_epochs.trace_count
         clf = MLPClassifier(**kw).fit(X / 16, y)
-    _programs.train_epoch.clear()
-    assert _programs.train_epoch.trace_count == traces + 1  # compiled here, not loaded
+    _programs.train_epochs.clear()
+    assert _programs.train_epochs.trace_count == traces + 1  # compiled here, not loaded
     assert clf.loss_curve_ == pytest.approx(expected.loss_curve_, rel=1e-10)
 
 
@@ -456,7 +500,7 @@ def test_gpu_fit_matches_cpu_fit(digits):
 def test_threads_that_need_one_new_program_compile_it_once():
     X, y = load_digits(return_X_y=True)
     X = X[:300] / 16
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     fits = [MLPClassifier(hidden_layer_sizes=(27,), max_iter=2, random_state=seed)
             for seed in range(3)]
     threads = [threading.Thread(target=_quiet_fit, args=(clf, X, y[:300])) for clf in fits]
@@ -464,7 +508,7 @@ def test_threads_that_need_one_new_program_compile_it_once():
         thread.start()
     for thread in threads:
         thread.join()
-    assert _programs.train_epoch.trace_count - before == 1  # the others waited for it
+    assert _programs.train_epochs.trace_count - before == 1  # the others waited for it
     assert all(clf.n_iter_ == 2 for clf in fits)
 
 

@@ -258,7 +258,7 @@ def test_swapped_entries_are_rebuilt_not_fatal(cache_dir, digits):
     kws = [dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0),
            dict(hidden_layer_sizes=(6, 2), max_iter=2, random_state=0)]
     expected = [_fit(MLPClassifier(**kw), X, y).predict_proba(X) for kw in kws]
-    a, b = sorted(cache_dir.glob("train_epoch-*.xla"))[:2]
+    a, b = sorted(cache_dir.glob("train_epochs-*.xla"))[:2]
     da, db = a.read_bytes(), b.read_bytes()
     a.write_bytes(db)
     b.write_bytes(da)
@@ -406,10 +406,10 @@ def test_identical_optax_objects_share_one_compiled_program(digits):
     X, y = digits
     kw = dict(hidden_layer_sizes=(6,), max_iter=2, random_state=0)
     _fit(MLPClassifier(solver=optax.adam(1e-3), **kw), X, y)
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     for _ in range(5):
         _fit(MLPClassifier(solver=optax.adam(1e-3), **kw), X, y)
-    assert _programs.train_epoch.trace_count == before
+    assert _programs.train_epochs.trace_count == before
 
 
 def test_optax_hyperparameters_are_part_of_the_program(digits):
@@ -425,7 +425,7 @@ def test_executables_held_in_memory_are_bounded(digits, monkeypatch):
     monkeypatch.setattr(_programs.Program, "max_executables", 3)
     for lr in (1e-3, 2e-3, 3e-3, 4e-3, 5e-3):
         _fit(MLPClassifier(solver=optax.sgd(lr), hidden_layer_sizes=(6,), max_iter=1), X, y)
-    assert len(_programs.train_epoch._executables) <= 3
+    assert len(_programs.train_epochs._executables) <= 3
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="Linux's /proc")
@@ -444,7 +444,7 @@ def test_dropped_executables_free_their_memory(digits, monkeypatch):
     before = regions()
     for width in range(202, 214):  # 12 new architectures, 2 held at a time
         _fit(MLPClassifier(hidden_layer_sizes=(width,), max_iter=1), X, y)
-    assert len(_programs.train_epoch._executables) == 2
+    assert len(_programs.train_epochs._executables) == 2
     assert regions() - before < 600, regions() - before  # a leak adds ~150 per architecture
 
 
@@ -457,7 +457,7 @@ _OPTAX_CHILD = textwrap.dedent("""
     warnings.simplefilter("ignore")
     tx = optax.chain(optax.clip_by_global_norm(1.0), optax.adam(3e-3))
     MLPClassifier(solver=tx, hidden_layer_sizes=(7,), max_iter=2, random_state=0).fit(X / 16, y)
-    print(_programs.train_epoch.trace_count)
+    print(_programs.train_epochs.trace_count)
 """)
 
 

@@ -206,34 +206,34 @@ def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, mon
         hidden_layer_sizes=(19,), max_iter=5, early_stopping=True, random_state=0))
     grid = {"mlpclassifier__alpha": [1e-4, 1e-1],
             "mlpclassifier__learning_rate_init": [1e-3, 1e-2]}
-    before = _programs.train_epoch.trace_count  # a width no other test uses
+    before = _programs.train_epochs.trace_count  # a width no other test uses
     compiled = []
 
     def best(cv_results):  # called after scikit-learn's loop, before the refit
-        compiled.append(_programs.train_epoch.trace_count - before)
+        compiled.append(_programs.train_epochs.trace_count - before)
         return int(np.argmax(cv_results["mean_test_score"]))
 
     search = _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
     assert compiled == [1]  # the refit's program, compiled alongside the stacks
-    assert _programs.train_epoch.trace_count - before == 1  # and the refit ran it
+    assert _programs.train_epochs.trace_count - before == 1  # and the refit ran it
     alone = _quiet(clone(pipe).set_params(**search.cv_results_["params"][search.best_index_])
                    .fit, X, y)
     for got, want in zip(search.best_estimator_[-1].coefs_, alone[-1].coefs_):
         np.testing.assert_array_equal(got, want)
     # a search whose candidates run different programs leaves its refit to compile later
     grid = {"mlpclassifier__hidden_layer_sizes": [(21,), (22,)]}
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     compiled.clear()
     _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
-    assert compiled == [0] and _programs.train_epoch.trace_count - before == 1
+    assert compiled == [0] and _programs.train_epochs.trace_count - before == 1
     # and so does a search on data above the size bound (no stand-in copies of large data)
     monkeypatch.setattr(search_module, "REFIT_AHEAD_MAX_BYTES", X.nbytes - 1)
     pipe.set_params(mlpclassifier__hidden_layer_sizes=(25,))
     grid = {"mlpclassifier__alpha": [1e-4, 1e-1]}
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     compiled.clear()
     _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
-    assert compiled == [0] and _programs.train_epoch.trace_count - before == 1
+    assert compiled == [0] and _programs.train_epochs.trace_count - before == 1
 
 
 def test_grid_search_routes_sample_weights_and_scores_several_metrics(digits):

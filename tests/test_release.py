@@ -115,15 +115,15 @@ def test_verbose_fit_says_when_it_compiles(digits, capsys):
     # an architecture no other test uses, so this process has no executable for it yet
     kw = dict(hidden_layer_sizes=(7, 3), max_iter=1, random_state=0, verbose=True)
     skmlp.clear_compile_cache()
-    _programs.train_epoch.clear()
+    _programs.train_epochs.clear()
     MLPClassifier(**kw).fit(X, y)
     out = capsys.readouterr().out
-    assert re.search(r"Compiling train_epoch .* done in \d+\.\d\d s; cached in", out)
+    assert re.search(r"Compiling train_epochs .* done in \d+\.\d\d s; cached in", out)
     assert out.index("Compiling") < out.index("Iteration 1")
 
-    _programs.train_epoch.clear()  # next: from the disk cache
+    _programs.train_epochs.clear()  # next: from the disk cache
     MLPClassifier(**kw).fit(X, y)
-    assert re.search(r"Loaded the compiled program train_epoch from the compile cache in",
+    assert re.search(r"Loaded the compiled program train_epochs from the compile cache in",
                      capsys.readouterr().out)
 
     MLPClassifier(**kw).fit(X, y)  # in memory: nothing to say
@@ -370,10 +370,10 @@ def test_dropout_program_loads_from_the_disk_cache(digits):
     X, y = digits
     kw = dict(hidden_layer_sizes=(5, 3), dropout=0.2, max_iter=1, random_state=0)
     MLPClassifier(**kw).fit(X, y)
-    _programs.train_epoch.clear()
-    traces = _programs.train_epoch.trace_count
+    _programs.train_epochs.clear()
+    traces = _programs.train_epochs.trace_count
     MLPClassifier(**kw).fit(X, y)
-    assert _programs.train_epoch.trace_count == traces
+    assert _programs.train_epochs.trace_count == traces
 
 
 # ---------------------------------------------------------------------------- optax names

@@ -337,7 +337,7 @@ def test_large_epochs_train_alone_in_the_lanes_on_the_refits_program(digits, mon
         return train(runs, interrupt, shape)
 
     monkeypatch.setattr(_training, "train", record)
-    before = (_programs.train_epoch.trace_count, _programs.train_epoch_stack.trace_count)
+    before = (_programs.train_epochs.trace_count, _programs.train_epoch_stack.trace_count)
     alone = clone(search).fit(X, y)
     # nine fits one by one, on both lanes, padded to the refit's 600 rows (400 of their own):
     # the fits and the refit run one program, this width's first
@@ -345,7 +345,7 @@ def test_large_epochs_train_alone_in_the_lanes_on_the_refits_program(digits, mon
     assert len(lanes) == 9 and {n for _, n, _ in lanes} == {1}
     assert len({name for name, _, _ in lanes}) == 2
     assert {rows for _, _, rows in calls} == {600}
-    assert (_programs.train_epoch.trace_count - before[0],
+    assert (_programs.train_epochs.trace_count - before[0],
             _programs.train_epoch_stack.trace_count - before[1]) == (1, 0)
     # the same search as in stacks, and on one core (one lane) it stacks
     monkeypatch.setattr(_stacking, "ALONE_MIN_EPOCH_FLOPS", np.inf)

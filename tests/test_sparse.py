@@ -164,10 +164,10 @@ def test_folds_and_hyperparameters_share_one_sparse_program(onehot):
     X, y = onehot
     kw = dict(hidden_layer_sizes=(7,), max_iter=2, random_state=0)
     _fit(MLPClassifier(**kw), X[:480], y[:480])
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     _fit(MLPClassifier(alpha=0.1, learning_rate_init=0.01, **kw), X[:470], y[:470])
     _fit(MLPClassifier(**kw), X[100:575], y[100:575])
-    assert _programs.train_epoch.trace_count == before
+    assert _programs.train_epochs.trace_count == before
 
 
 # ------------------------------------------------------------------ awkward matrices

@@ -110,9 +110,9 @@ def test_grid_over_dropout_rates_compiles_once(digits):
                           {"dropout": [0.1, 0.3, 0.5]}, cv=3, refit=False)
     _fit(MLPClassifier(hidden_layer_sizes=(24,), dropout=0.2, max_iter=1, random_state=0),
          X[:400], y[:400])  # fold-sized training set: compiles the program
-    before = _programs.train_epoch.trace_count
+    before = _programs.train_epochs.trace_count
     _fit(search, X, y)
-    assert _programs.train_epoch.trace_count == before
+    assert _programs.train_epochs.trace_count == before
 
 
 # ---------------------------------------------------------------------------- batch norm
