@@ -98,11 +98,12 @@ def precision(dtype):
 
 
 class DeferredInterrupt:
-    """Ctrl-C during the epoch loop ends training after the running epoch.
+    """Ctrl-C during the epoch loop ends training after the running call (an epoch, or a
+    single fit's short epochs: see ``CHUNK_EPOCHS``).
 
-    A KeyboardInterrupt raised between an epoch's call and the assignment of its result would
-    lose the state that the program was computing. Instead the first SIGINT is recorded and the
-    loop stops at the next epoch boundary with the model of the last completed epoch, as
+    A KeyboardInterrupt raised between a call and the assignment of its result would lose the
+    state that the program was computing. Instead the first SIGINT is recorded and the loop
+    stops when the running call ends, with the model of the last completed epoch, as
     scikit-learn's ("Training interrupted by user."); a second SIGINT interrupts at once. Only
     the main thread can own signal handlers; elsewhere nothing changes.
 
@@ -537,7 +538,7 @@ def stack_shape(runs):
 
 def train(runs, interrupt, shape=None):
     """Train ``runs`` (one stack: equal ``signature()``) until each stops; ``interrupt`` (an
-    object with ``requested``) ends training after the running epoch. ``shape``, at least
+    object with ``requested``) ends training after the running call. ``shape``, at least
     ``stack_shape(runs)`` on both axes, pads the stack to that many groups and members (see
     ``_Stack``).
 
