@@ -196,6 +196,8 @@ def _balance(chunks, n_workers, copy_limit=None):
 
 def _share_data(chunk):
     """Runs that see the same rows hold one copy of them (sent once with a task)."""
+    if len(chunk) < 2:
+        return
     for group in _training.share_groups([run for _, run in chunk]):
         first = chunk[group[0]][1]
         for i in group[1:]:
@@ -354,19 +356,22 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
                 results[i] = exc
                 continue
             groups[run.signature()].append((i, run))
-    chunks = [chunk for members in groups.values() for chunk in _chunks(members)]
+    members = [member for program in groups.values() for member in program]
     n_workers = dispatched_workers(n_jobs)
-    if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free
-        chunks = _balance(chunks, max(1, n_workers - len(alone)))
-    elif chunks and _alone_in_lanes(chunks):  # single fits, the longest first
-        chunks = sorted(([member] for chunk in chunks for member in chunk),
-                        key=_cost, reverse=True)
+    if n_workers <= 1 and members and _alone_in_lanes([members]):
+        # single fits, the longest first (no stacks: their data-sharing groups, a hash of
+        # every fit's data, are never looked for)
+        chunks = sorted(([member] for member in members), key=_cost, reverse=True)
         for (_, run), in chunks:
             if rows is not None and run.val_data is None \
                     and run.spec.batch_size == rows[1]:
                 run.pad_rows(rows[0])
-    elif chunks:  # a stack for every lane of this process
-        chunks = _balance(chunks, lanes(), LANE_COPY_MAX_BYTES)
+    else:
+        chunks = [chunk for program in groups.values() for chunk in _chunks(program)]
+        if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free
+            chunks = _balance(chunks, max(1, n_workers - len(alone)))
+        elif chunks:  # a stack for every lane of this process
+            chunks = _balance(chunks, lanes(), LANE_COPY_MAX_BYTES)
     for chunk in chunks:
         _share_data(chunk)
 

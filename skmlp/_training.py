@@ -532,6 +532,8 @@ def _steady(run):
 
 def stack_shape(runs):
     """A stack's model axes ``(G, M)``: groups that share data and row order, members each."""
+    if len(runs) == 1:  # no hash of its data
+        return 1, 1
     groups = share_groups(runs)
     return len(groups), len(groups[0])
 
