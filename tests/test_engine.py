@@ -205,6 +205,35 @@ def test_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, params):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("params", [
+    dict(compute_dtype="float32"),
+    dict(batch_norm=True, dropout=0.2),
+    dict(input_layout="sparse", solver="sgd", learning_rate="adaptive", tol=1e-2,
+         n_iter_no_change=2),
+])
+def test_several_epochs_a_call_give_one_epoch_a_calls_numbers(digits, monkeypatch, params):
+    # Chunked epochs run the epoch's code inside a loop of the program: float32 arithmetic,
+    # batch norm's running statistics, dropout's keys and sparse rows come out bit for bit.
+    from skmlp import _training
+
+    X, y = digits
+    X = X / 16
+    fits = []
+    monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
+    for n_epochs in (10, 1):
+        monkeypatch.setattr(_training, "CHUNK_EPOCHS", n_epochs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=25, random_state=0,
+                                **params).fit(X, y)
+        fits.append(clf)
+    chunked, single = fits
+    assert chunked.n_iter_ == single.n_iter_ and chunked.loss_curve_ == single.loss_curve_
+    for a, b in zip(chunked.coefs_ + chunked.intercepts_, single.coefs_ + single.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(chunked.predict_proba(X), single.predict_proba(X))
+
+
 def test_a_divergence_inside_a_call_of_several_epochs_keeps_the_epoch_before(monkeypatch):
     # Epoch 17 of this fit diverges, the 7th of its second call (10 epochs, then 7): the call
     # stops there, and the fit keeps the state after epoch 16 (the call run again for 6
