@@ -196,8 +196,6 @@ def _balance(chunks, n_workers, copy_limit=None):
 
 def _share_data(chunk):
     """Runs that see the same rows hold one copy of them (sent once with a task)."""
-    if len(chunk) < 2:
-        return
     for group in _training.share_groups([run for _, run in chunk]):
         first = chunk[group[0]][1]
         for i in group[1:]:

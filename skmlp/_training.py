@@ -493,7 +493,10 @@ def _model_sharding(k):
 
 def share_groups(runs):
     """Indices of ``runs`` as G groups of M that share data and row order, or K groups of one
-    when the sharing groups differ in size (a stack's groups must be equal)."""
+    when the sharing groups differ in size (a stack's groups must be equal). A single run is
+    its own group, without a hash of its data."""
+    if len(runs) == 1:
+        return [[0]]
     by_key = {}
     for i, run in enumerate(runs):
         by_key.setdefault(run.share_key(), []).append(i)
@@ -532,8 +535,6 @@ def _steady(run):
 
 def stack_shape(runs):
     """A stack's model axes ``(G, M)``: groups that share data and row order, members each."""
-    if len(runs) == 1:  # no hash of its data
-        return 1, 1
     groups = share_groups(runs)
     return len(groups), len(groups[0])
 

@@ -218,15 +218,20 @@ def test_several_epochs_a_call_give_one_epoch_a_calls_numbers(digits, monkeypatc
 
     X, y = digits
     X = X / 16
-    fits = []
+    fits, chunks = [], []
+    chunk = _training._Stack._chunk
+    monkeypatch.setattr(_training._Stack, "_chunk", lambda self, epoch_s, after=0: (
+        chunks.append(chunk(self, epoch_s, after)) or chunks[-1]))
     monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
     for n_epochs in (10, 1):
         monkeypatch.setattr(_training, "CHUNK_EPOCHS", n_epochs)
+        chunks.clear()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=25, random_state=0,
                                 **params).fit(X, y)
         fits.append(clf)
+        assert (max(chunks) > 1) == (n_epochs > 1)  # several epochs a call did run
     chunked, single = fits
     assert chunked.n_iter_ == single.n_iter_ and chunked.loss_curve_ == single.loss_curve_
     for a, b in zip(chunked.coefs_ + chunked.intercepts_, single.coefs_ + single.intercepts_):
@@ -235,24 +240,38 @@ def test_several_epochs_a_call_give_one_epoch_a_calls_numbers(digits, monkeypatc
 
 
 def test_a_divergence_inside_a_call_of_several_epochs_keeps_the_epoch_before(monkeypatch):
-    # Epoch 17 of this fit diverges, the 7th of its second call (10 epochs, then 7): the call
-    # stops there, and the fit keeps the state after epoch 16 (the call run again for 6
-    # epochs), as one epoch at a time does.
+    # Epoch 17 of this fit diverges inside a call of several epochs: the call stops there,
+    # and the fit keeps the state after epoch 16 (the call run again for the epochs before
+    # it), as one epoch at a time does.
     from skmlp import MLPRegressor, _training
 
     rng = np.random.RandomState(0)
     X = rng.randn(300, 5)
     y = X @ rng.randn(5) * 1e3
-    fits = []
+    fits, calls = [], []
+    executable = _training._Stack._executable
+
+    def counted(self, *args):
+        call = executable(self, *args)
+        return lambda *a: calls.append(a[-1]) or call(*a)
+
+    monkeypatch.setattr(_training._Stack, "_executable", counted)
     monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
+    monkeypatch.setattr(_training, "AHEAD_BELOW_S", np.inf)
     for n_epochs in (10, 1):
         monkeypatch.setattr(_training, "CHUNK_EPOCHS", n_epochs)
+        calls.clear()
         reg = MLPRegressor(hidden_layer_sizes=(8,), solver="sgd", momentum=0.99,
                            learning_rate_init=3e-4, batch_size=50, tol=0, max_iter=30,
                            random_state=0)
         with pytest.warns(ConvergenceWarning, match="training loss became nan in epoch 17"):
             reg.fit(X, y)
         fits.append(reg)
+        if n_epochs == 10:
+            # 10 epochs and 1 dispatched ahead of their booking (the worst case of their
+            # figures allows no more); 6 (their count of epochs without improvement allows
+            # no more), the 6th diverging (epoch 17), and 1 ahead, dropped; the 5 before it
+            assert calls == [10, 1, 6, 1, 5]
     chunked, single = fits
     assert chunked.n_iter_ == single.n_iter_ == 16
     assert chunked.loss_curve_ == single.loss_curve_
