@@ -62,6 +62,12 @@ def _same(a, b):
     if isinstance(a, np.ndarray) and isinstance(b, np.ndarray):
         if a.shape != b.shape or a.dtype != b.dtype:
             return False
+        if a.dtype.kind in "fc" and a.flags.c_contiguous and b.flags.c_contiguous:
+            # bit for bit, through unsigned views (NaN then equals NaN): 40x faster than
+            # array_equal(equal_nan=True), 1.3 ms for a digits fold's X in each of a search's
+            # fits. A -0.0 that was 0.0 misses, and that fit trains as usual.
+            bits = np.dtype(f"u{a.dtype.itemsize // (2 if a.dtype.kind == 'c' else 1)}")
+            return bool(np.array_equal(a.view(bits), b.view(bits)))
         try:
             return bool(np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
         except TypeError:  # object arrays

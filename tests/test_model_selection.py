@@ -412,6 +412,15 @@ def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
         assert take_prefitted(takers[0], other, y, None)
         assert take_prefitted(takers[1], X, y, None)
         assert [t.marker_ for t in takers] == ["second", "first"]
+        # entries compare bit for bit (NaN equals NaN), in any memory layout; one ulp misses
+        with_nan = X.copy()
+        with_nan[3, 3] = np.nan
+        for data in (with_nan, np.asfortranarray(with_nan), X.astype(np.float32)):
+            register(entries, fit_key(est, data, y, None), fitted, (data, y, None))
+            off = data.copy(order="K")
+            off[0, 0] = np.nextafter(off[0, 0], np.inf)
+            assert not take_prefitted(MLPClassifier(max_iter=3), off, y, None)
+            assert take_prefitted(MLPClassifier(max_iter=3), data.copy(order="K"), y, None)
 
 
 def test_fit_keys_tell_parameters_and_data_apart_on_both_hashing_paths():
