@@ -78,6 +78,15 @@ def _same(a, b):
     return type(a) is type(b) and joblib.hash(a) == joblib.hash(b)
 
 
+class Pending:
+    """A registry entry's result still being computed elsewhere (a search's refit training on
+    a helper thread): ``take()`` waits for it and returns the fitted estimator, or raises what
+    the fit raised."""
+
+    def take(self):
+        raise NotImplementedError
+
+
 def register(entries, key, result, data):
     """Keep a stacked fit's ``result`` for the fit of ``data`` (X, y, sample_weight). Fits
     whose data differ only where the key's sample does not look share a key, and each keeps
@@ -110,6 +119,8 @@ def take_prefitted(est, X, y, sample_weight):
         if found:
             # handed over once (no copy): a second identical fit misses and trains as usual
             result = entries[key].pop(found[0])[0]
+            if isinstance(result, Pending):
+                result = result.take()
             if isinstance(result, BaseException):
                 raise result
             vars(est).update({k: v for k, v in vars(result).items()

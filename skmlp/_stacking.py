@@ -25,6 +25,7 @@ from joblib.parallel import get_active_backend
 from . import _programs, _training
 from ._base import _BaseMLP, shared_validation
 from ._optax_repr import is_optax
+from ._prefitted import Pending
 
 # A stack's host data, parameters and optimizer state stay under this many bytes; a larger
 # group is split into several stacks.
@@ -320,6 +321,68 @@ def _fit_task(est, X, y, sample_weight):
     """A joblib task: one fit that doesn't stack, trained in a worker."""
     _limit_threads()
     return _fit_alone(est, X, y, sample_weight)
+
+
+class RefitAhead(Pending):
+    """A search's refit trained on a helper thread while scikit-learn's loop scores the fits
+    (on two cores, one runs the loop's Python, the other the refit's program), then handed to
+    scikit-learn's own refit ``fit`` through the registry.
+
+    The fit is prepared here, on the calling thread, as ``fit`` prepares it (its validation
+    and its warnings); the helper thread only trains it, keeping the trainer's warnings for
+    ``take`` to issue. ``take``, on the thread of scikit-learn's refit, waits for the
+    training under its own Ctrl-C handling, as ``train_alone`` does, and completes the fit
+    there: the estimator ends as its own ``fit`` would leave it, bit for bit. ``cancel`` stops
+    the training after its running call (a search that ends without taking it).
+    """
+
+    def __init__(self, est, X, y, sample_weight):
+        began = time.perf_counter()
+        est._validate_params()  # what fit's _fit_context does
+        self.est = est
+        self.run = est._prepare_run(X, y, sample_weight)
+        self.run.deferred_warnings = []
+        self.cancelled = self.taken = False
+        self.interrupt = None  # take's Ctrl-C handling, once it waits
+        self.waited = 0.0
+        self._state = self._error = None
+        self._thread = threading.Thread(target=self._train, name="skmlp-refit", daemon=True)
+        self.seconds = time.perf_counter() - began  # with the training's, once it ends
+        self._thread.start()
+
+    @property
+    def requested(self):
+        """The training's interrupt: cancelled, or a Ctrl-C while ``take`` waits."""
+        return self.cancelled or (self.interrupt is not None and self.interrupt.requested)
+
+    def _train(self):
+        began = time.perf_counter()
+        try:
+            (self._state,) = _training.train([self.run], self)
+        except BaseException as exc:  # noqa: BLE001 - raised by take, on the taker's thread
+            self._error = exc
+        self.seconds += time.perf_counter() - began
+
+    def take(self):
+        self.taken = True
+        began = time.perf_counter()
+        with _training.DeferredInterrupt() as interrupt:
+            self.interrupt = interrupt
+            while self._thread.is_alive():  # in slices: a Ctrl-C's handler runs meanwhile
+                self._thread.join(LANE_POLL_S)
+        self.waited = time.perf_counter() - began
+        run = self.run
+        run.issue_deferred_warnings()
+        if self._error is not None:
+            raise self._error
+        if interrupt.requested and run.history.n_iter == 0 and run.error is None:
+            raise KeyboardInterrupt  # as train_alone: nothing trained yet
+        self.est._complete_run(run, run.result(self._state, interrupt.requested))
+        return self.est
+
+    def cancel(self):
+        self.cancelled = True
+        self._thread.join()
 
 
 def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):

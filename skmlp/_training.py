@@ -185,6 +185,10 @@ class Run:
         self.sample_idx = np.arange(n_samples, dtype=np.int32)
         self.padding_idx = np.arange(n_samples, n_rows, dtype=np.int32)
         self.error = None
+        # None: the trainer's warnings are issued as they arise; a list: they are kept there,
+        # as (message, category), for the thread that takes the fit to issue (a refit trained
+        # on a helper thread: warnings' filters are process-wide, not thread-safe)
+        self.deferred_warnings = None
         self._share = None
 
     def signature(self):
@@ -249,7 +253,7 @@ class Run:
             if history.n_iter == 0:  # nothing finite learned: the fit fails
                 self.error = ValueError(NON_FINITE_MESSAGE)
                 return False
-            warnings.warn(
+            self._warn(
                 f"The training loss became {loss} in epoch {history.n_iter + 1}; training "
                 f"stopped and the parameters from the last finite epoch were kept. Scale the "
                 f"inputs (StandardScaler) or lower learning_rate_init (now "
@@ -292,11 +296,23 @@ class Run:
         if self.incremental:
             return False
         if history.n_iter == rules.max_iter:
-            warnings.warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
-                          "optimization hasn't converged yet." % rules.max_iter,
-                          ConvergenceWarning)
+            self._warn("Stochastic Optimizer: Maximum iterations (%d) reached and the "
+                       "optimization hasn't converged yet." % rules.max_iter,
+                       ConvergenceWarning)
             return False
         return True
+
+    def _warn(self, message, category):
+        if self.deferred_warnings is None:
+            warnings.warn(message, category)
+        else:
+            self.deferred_warnings.append((message, category))
+
+    def issue_deferred_warnings(self):
+        """Issue, on this thread, the warnings kept in ``deferred_warnings``."""
+        for message, category in self.deferred_warnings or ():
+            warnings.warn(message, category)
+        self.deferred_warnings = None
 
     def result(self, state, interrupted=False):
         """The trained ``(params, model_state)`` as host arrays (early stopping's best when it

@@ -159,7 +159,12 @@ def test_a_search_trains_every_fit_in_stacks_but_the_refit(iris, monkeypatch):
     GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(23,),
                                                                max_iter=3)),
                  {"mlpclassifier__alpha": [1e-4, 1e-3, 1e-2]}, cv=3).fit(X, y)
-    assert len(calls) == 1  # the refit
+    assert calls == []  # the refit too trained ahead of scikit-learn's call (RefitAhead)
+    GridSearchCV(make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(23,),
+                                                               max_iter=3)),
+                 {"mlpclassifier__alpha": [1e-4, 1e-3, 1e-2]}, cv=3, scoring="accuracy"
+                 ).fit(X, y)
+    assert len(calls) == 1  # and in scikit-learn's refit, with another scorer
     assert _programs.train_epoch_stack.trace_count - before == 1  # a new architecture
 
 

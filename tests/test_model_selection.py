@@ -236,6 +236,113 @@ def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, mon
     assert compiled == [0] and _programs.train_epochs.trace_count - before == 1
 
 
+def _refit_spies(monkeypatch):
+    """Counts of refits trained ahead (taken, or not) and of fits trained alone in ``fit``."""
+    from skmlp import _stacking, _training
+
+    counts = {"ahead": [], "alone": 0}
+    init, train_alone = _stacking.RefitAhead.__init__, _training.train_alone
+
+    def spy_init(self, *args):
+        init(self, *args)
+        counts["ahead"].append(self)
+
+    def spy_alone(run):
+        counts["alone"] += 1
+        return train_alone(run)
+
+    monkeypatch.setattr(_stacking.RefitAhead, "__init__", spy_init)
+    monkeypatch.setattr(_training, "train_alone", spy_alone)
+    return counts
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_the_refit_trains_ahead_while_the_loop_scores_and_ends_as_a_plain_refit(
+        digits, monkeypatch, Estimator):
+    X, y = digits
+    if Estimator is MLPRegressor:
+        y = y.astype(float)
+    pipe = make_pipeline(StandardScaler(), Estimator(hidden_layer_sizes=(13,), max_iter=8,
+                                                     random_state=0))
+    grid = {"mlpclassifier__alpha" if Estimator is MLPClassifier else "mlpregressor__alpha":
+            [1e-4, 1e-1], "mlpclassifier__learning_rate_init" if Estimator is MLPClassifier
+            else "mlpregressor__learning_rate_init": [1e-3, 3e-2]}
+    counts = _refit_spies(monkeypatch)
+    with pytest.warns(ConvergenceWarning):  # the refit's, issued where scikit-learn refits
+        search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
+    (ahead,) = counts["ahead"]
+    assert ahead.taken and counts["alone"] == 0  # the refit came from the helper thread
+    assert not ahead._thread.is_alive() and search.refit_time_ > 0
+    alone = _quiet(clone(pipe).set_params(**search.best_params_).fit, X, y)
+    got, want = search.best_estimator_[-1], alone[-1]
+    for a, b in zip(got.coefs_ + got.intercepts_, want.coefs_ + want.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    assert got.loss_curve_ == want.loss_curve_ and got.n_iter_ == want.n_iter_
+    # the candidate it guessed is scikit-learn's own (it is the same search without it)
+    monkeypatch.setattr(search_module._StackedSearchMixin, "_refit_ahead", lambda *a: None)
+    counts["alone"] = 0
+    plain = _quiet(GridSearchCV(pipe, grid, cv=3).fit, X, y)
+    assert counts["alone"] == 1 and plain.best_index_ == search.best_index_
+    np.testing.assert_array_equal(plain.cv_results_["mean_test_score"],
+                                  search.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(plain.best_estimator_[-1].coefs_[0], got.coefs_[0])
+
+
+def test_a_refit_ahead_for_another_candidate_is_stopped_and_the_refit_trains_as_usual(
+        digits, monkeypatch):
+    X, y = digits
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(
+        hidden_layer_sizes=(13,), max_iter=300, tol=0, n_iter_no_change=300, random_state=0))
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-1]}
+    counts = _refit_spies(monkeypatch)
+    # scores that make the helper train the candidate scikit-learn will not pick
+    scores = search_module._StackedSearchMixin._fold_scores
+    monkeypatch.setattr(search_module._StackedSearchMixin, "_fold_scores",
+                        lambda self, *shape: -scores(self, *shape))
+    search = _quiet(GridSearchCV(pipe, grid, cv=3).fit, X, y)
+    (ahead,) = counts["ahead"]
+    assert not ahead.taken and counts["alone"] == 1  # scikit-learn's refit trained its own
+    assert ahead.cancelled and not ahead._thread.is_alive()  # and the guess was stopped
+    alone = _quiet(clone(pipe).set_params(**search.best_params_).fit, X, y)
+    np.testing.assert_array_equal(search.best_estimator_[-1].coefs_[0], alone[-1].coefs_[0])
+
+
+@pytest.mark.parametrize("kw, verbose", [({"scoring": "accuracy"}, False),
+                                         ({"refit": False}, False),
+                                         ({"refit": "score"}, False),
+                                         ({}, True)])
+def test_a_refit_trains_ahead_only_where_its_candidate_is_known(digits, monkeypatch, kw,
+                                                                verbose, capsys):
+    X, y = digits
+    est = MLPClassifier(hidden_layer_sizes=(13,), max_iter=3, random_state=0, verbose=verbose)
+    counts = _refit_spies(monkeypatch)
+    _quiet(GridSearchCV(est, {"alpha": [1e-4, 1e-1]}, cv=3, **kw).fit, X, y)
+    assert counts["ahead"] == []  # another scorer, no refit or a named one, a verbose fit
+    assert counts["alone"] == (0 if kw.get("refit") is False else 1)
+
+
+def test_a_refit_ahead_keeps_its_warnings_for_the_thread_that_takes_it(digits):
+    from skmlp._stacking import RefitAhead
+
+    X, y = digits
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ahead = RefitAhead(MLPClassifier(max_iter=3, random_state=0), X, y, None)
+        ahead._thread.join()
+        assert not caught  # trained, its max_iter warning kept, not issued on the helper
+        fitted = ahead.take()
+    assert [w.category for w in caught] == [ConvergenceWarning]
+    want = _quiet(MLPClassifier(max_iter=3, random_state=0).fit, X, y)
+    for a, b in zip(fitted.coefs_ + fitted.intercepts_, want.coefs_ + want.intercepts_):
+        np.testing.assert_array_equal(a, b)
+    # cancelled, it stops after its running call
+    ahead = RefitAhead(MLPClassifier(max_iter=100000, tol=0, n_iter_no_change=100000,
+                                     random_state=0), X, y, None)
+    ahead.cancel()
+    assert not ahead._thread.is_alive() and ahead.run.history.n_iter < 100000
+
+
 def test_grid_search_routes_sample_weights_and_scores_several_metrics(digits):
     X, y = digits
     X = StandardScaler().fit_transform(X)

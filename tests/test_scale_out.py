@@ -63,13 +63,17 @@ def _assert_same_search(a, b):
 
 
 def _driver_training(monkeypatch):
-    """Counts what the driver trains itself: stacks, and fits alone."""
-    calls = {"stacks": 0, "alone": 0}
+    """Counts what the driver trains itself: stacks, fits alone, and the refit trained ahead
+    of scikit-learn's call on its helper thread."""
+    calls = {"stacks": 0, "alone": 0, "refit ahead": 0}
     train, alone = _training.train, _training.train_alone
     inside_alone = []
 
     def count_stack(runs, interrupt, shape=None):
-        calls["stacks"] += not inside_alone  # a fit alone trains as a stack of one
+        if threading.current_thread().name == "skmlp-refit":
+            calls["refit ahead"] += 1
+        else:
+            calls["stacks"] += not inside_alone  # a fit alone trains as a stack of one
         return train(runs, interrupt, shape)
 
     def count_alone(run):
@@ -94,7 +98,8 @@ def test_two_loky_workers_give_the_in_process_search(digits, monkeypatch):
     calls = _driver_training(monkeypatch)
     ours = _search_for().set_params(n_jobs=2).fit(X, y)
     _assert_same_search(ours, alone)
-    assert calls == {"stacks": 0, "alone": 1}  # the workers trained; the driver, the refit
+    # the workers trained; the driver, the refit
+    assert calls == {"stacks": 0, "alone": 0, "refit ahead": 1}
 
 
 def test_a_mixed_adam_lbfgs_grid_keeps_scikit_learns_candidate_order(digits):
@@ -163,7 +168,8 @@ def test_the_search_on_a_dask_cluster_is_the_in_process_search(digits, cluster, 
     with parallel_config(backend="dask"):
         ours = _search_for().fit(X, y)
     _assert_same_search(ours, alone)
-    assert calls == {"stacks": 0, "alone": 1}  # the workers trained; the driver, the refit
+    # the workers trained; the driver, the refit
+    assert calls == {"stacks": 0, "alone": 0, "refit ahead": 1}
 
 
 def test_a_diverging_candidate_gets_error_score_on_the_cluster(cluster):

@@ -57,6 +57,7 @@ class _StackedSearchMixin(DocLinkMixin):
         before = dict(vars(self))
         self._stack_inputs = (X, y, params)
         self._stack_seconds = {}
+        self._stack_ahead = None
         try:
             # The first Ctrl-C stops every model stack at its current epoch and the search
             # goes on with the truncated models; a second stops the search at once.
@@ -67,8 +68,13 @@ class _StackedSearchMixin(DocLinkMixin):
             self._user_backend = get_active_backend()[0]
             with DeferredInterrupt(), registry() as self._stack_registry, \
                     parallel_config(backend="threading"):
-                super().fit(X, y, **params)
+                try:
+                    super().fit(X, y, **params)
+                finally:
+                    if self._stack_ahead is not None and not self._stack_ahead.taken:
+                        self._stack_ahead.cancel()  # a failed search, or another refit
             self._charge_stack_time()
+            self._charge_refit_time()
             self._readable_solvers()
         except BaseException:  # a failed search is the search it was (scikit-learn's too)
             vars(self).clear()
@@ -76,7 +82,7 @@ class _StackedSearchMixin(DocLinkMixin):
             raise
         finally:
             for name in ("_stack_inputs", "_stack_registry", "_stack_seconds",
-                         "_user_backend"):
+                         "_user_backend", "_stack_ahead", "_stack_folds"):
                 vars(self).pop(name, None)
         return self
 
@@ -95,6 +101,7 @@ class _StackedSearchMixin(DocLinkMixin):
     def _run_search(self, evaluate_candidates, *, callback_ctx=None):
         candidates = list(self._candidates())  # drawn once: the stacks and the loop agree
         self._train_stacks(candidates)
+        self._stack_ahead = self._refit_ahead(candidates)
 
         def evaluate(_, **kwargs):
             return evaluate_candidates(candidates, **kwargs)
@@ -122,6 +129,8 @@ class _StackedSearchMixin(DocLinkMixin):
         cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
         splits = list(cv.split(X, y, groups))
         rows, prefixes, fits = {}, {}, []
+        # for _refit_ahead: the splits, and each fit's fitted earlier steps (None: none)
+        self._stack_folds = {"splits": splits, "prefixes": {}, "fitted": {}}
         for ci, candidate in enumerate(candidates):
             est = clone(self.estimator).set_params(**clone(candidate, safe=False))
             final = est.steps[-1][1] if isinstance(est, Pipeline) else est
@@ -136,13 +145,16 @@ class _StackedSearchMixin(DocLinkMixin):
             for fi, (train, _) in enumerate(splits):
                 try:
                     X_train, y_train, weight = self._fold_rows(rows, fi, train, weight_key)
+                    fitted = None
                     if prefix is not None:
                         key = (fi, prefix_key)
                         if key not in prefixes:
-                            prefixes[key] = clone(prefix).fit_transform(X_train, y_train)
-                        X_train = prefixes[key]
+                            fitted = clone(prefix)
+                            prefixes[key] = (fitted, fitted.fit_transform(X_train, y_train))
+                        fitted, X_train = prefixes[key]
                 except Exception:  # noqa: BLE001 - scikit-learn's loop reports it
                     continue
+                self._stack_folds["prefixes"][ci, fi] = fitted
                 fits.append(((ci, fi), clone(final), X_train, y_train, weight, stacks))
         return fits
 
@@ -176,10 +188,13 @@ class _StackedSearchMixin(DocLinkMixin):
                                            alone=[f[1:5] for f in fits if not f[-1]],
                                            meanwhile=self._refit_compiler(stacked),
                                            rows=self._refit_rows(stacked))
+        self._stack_folds["refit_shape"] = self._refit_shape(stacked)
         curves = {}
         for (where, *_), key, fit_data, result, sec in zip(fits, keys, data, results, seconds):
             register(self._stack_registry, key, result, fit_data)
             self._stack_seconds[where] = sec
+            if not isinstance(result, BaseException):
+                self._stack_folds["fitted"][where] = result
             if not isinstance(result, BaseException) and hasattr(result, "loss_curve_"):
                 curves.setdefault(where[0], {})[where[1]] = (
                     list(result.loss_curve_), list(result.validation_loss_curve_ or []) or None,
@@ -189,6 +204,80 @@ class _StackedSearchMixin(DocLinkMixin):
         self.loss_curves_ = [
             [curves[ci][fi] for fi in sorted(curves[ci])] if ci in curves else None
             for ci in range(len(candidates))]
+
+    def _refit_ahead(self, candidates):
+        """Start the refit on a helper thread now, to train while scikit-learn's loop scores
+        the fits (``RefitAhead``), when the candidate scikit-learn will refit is known already:
+        with the default scoring, every candidate x fold fit trained here, and data small and
+        dense (``_refit_shape``: an earlier step is fitted on all of X here, and again in
+        scikit-learn's refit). The candidate is the one scikit-learn's ranking picks from the
+        same scores: each fold's fitted model scoring its test rows, means over folds, the
+        first best. Registered under the refit's key and data, it is what scikit-learn's refit
+        takes; should that refit differ (another candidate, other data), it trains as usual.
+        Returns the ``RefitAhead``, or None.
+        """
+        from .._stacking import RefitAhead
+
+        X, y, params = self._stack_inputs
+        folds = self._stack_folds
+        n_splits = len(folds["splits"])
+        if (self.refit is not True or self.scoring is not None
+                or getattr(self, "_skl_callbacks", None)
+                or set(params) - {"groups", _weight_key(self.estimator)}
+                or folds.get("refit_shape") is None
+                or len(folds["fitted"]) != len(candidates) * n_splits):
+            return None
+        try:
+            scores = self._fold_scores(len(candidates), n_splits)
+            means = np.average(scores, axis=1)  # as scikit-learn's ranking averages them
+            if not np.all(np.isfinite(means)):
+                return None
+            est = clone(self.estimator).set_params(
+                **clone(candidates[int(np.argmax(means))], safe=False))
+            prefix = est[:-1] if isinstance(est, Pipeline) and len(est.steps) > 1 else None
+            final = est.steps[-1][1] if isinstance(est, Pipeline) else est
+            if final.verbose:
+                return None  # its epochs' lines would print amid the loop's
+            weight = params.get(_weight_key(est))
+            X_fit = X if prefix is None else clone(prefix).fit_transform(X, y)
+            key = fit_key(final, X_fit, y, weight)
+            ahead = RefitAhead(final, X_fit, y, weight)
+        except Exception:  # noqa: BLE001 - scikit-learn's loop and refit meet it themselves
+            return None
+        register(self._stack_registry, key, ahead, (X_fit, y, weight))
+        return ahead
+
+    def _fold_scores(self, n_candidates, n_splits):
+        """Each fit's score on its fold's test rows, as the default scorer gives it (the
+        estimator's ``score``), as a (candidates, splits) array."""
+        X, y, _ = self._stack_inputs
+        folds, tests = self._stack_folds, {}
+        scores = np.empty((n_candidates, n_splits))
+        for (ci, fi), est in folds["fitted"].items():
+            prefix = folds["prefixes"][ci, fi]
+            if (fi, id(prefix)) not in tests:
+                test = folds["splits"][fi][1]
+                X_test = _safe_indexing(X, test)
+                tests[fi, id(prefix)] = (X_test if prefix is None else prefix.transform(X_test),
+                                         _safe_indexing(y, test))
+            X_test, y_test = tests[fi, id(prefix)]
+            if is_classifier(est):  # accuracy_score's arithmetic, without its input checks
+                # float arrays are what predict's checks would pass on unchanged
+                checked = isinstance(X_test, np.ndarray) and X_test.dtype in (np.float32,
+                                                                               np.float64)
+                correct = np.asarray(est._predict(X_test, check_input=not checked)
+                                     == np.asarray(y_test))
+                scores[ci, fi] = np.average(correct.all(axis=1) if correct.ndim > 1
+                                            else correct)
+            else:
+                scores[ci, fi] = est.score(X_test, y_test)
+        return scores
+
+    def _charge_refit_time(self):
+        """A refit trained ahead: ``refit_time_`` is its own time, not the wait for it."""
+        ahead = self._stack_ahead
+        if ahead is not None and ahead.taken and hasattr(self, "refit_time_"):
+            self.refit_time_ += ahead.seconds - ahead.waited
 
     def _refit_compiler(self, stacked):
         """For ``fit_stacked``'s ``meanwhile``: what lowers the refit's program, then compiles
