@@ -341,6 +341,18 @@ def test_a_refit_ahead_keeps_its_warnings_for_the_thread_that_takes_it(digits):
                                      random_state=0), X, y, None)
     ahead.cancel()
     assert not ahead._thread.is_alive() and ahead.run.history.n_iter < 100000
+    # Ctrl-C while scikit-learn's refit waits for it: as a refit's fit, it stops after its
+    # running call, says so, and keeps what it trained
+    import signal
+    import threading
+
+    ahead = RefitAhead(MLPClassifier(max_iter=100000, tol=0, n_iter_no_change=100000,
+                                     random_state=0), X, y, None)
+    threading.Timer(0.3, signal.pthread_kill,
+                    (threading.main_thread().ident, signal.SIGINT)).start()
+    with pytest.warns(UserWarning, match="Training interrupted by user"):
+        fitted = ahead.take()
+    assert 0 < fitted.n_iter_ < 100000 and len(fitted.loss_curve_) == fitted.n_iter_
 
 
 def test_grid_search_routes_sample_weights_and_scores_several_metrics(digits):
