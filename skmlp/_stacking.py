@@ -375,9 +375,8 @@ class RefitAhead(Pending):
         run.issue_deferred_warnings()
         if self._error is not None:
             raise self._error
-        if interrupt.requested and run.history.n_iter == 0 and run.error is None:
-            raise KeyboardInterrupt  # as train_alone: nothing trained yet
-        self.est._complete_run(run, run.result(self._state, interrupt.requested))
+        self.est._complete_run(run, _training.alone_result(run, self._state,
+                                                          interrupt.requested))
         return self.est
 
     def cancel(self):

@@ -464,11 +464,17 @@ def train_alone(run):
     """Train one run under Ctrl-C handling; returns its result (see ``Run.result``)."""
     with DeferredInterrupt() as interrupt:
         (state,) = train([run], interrupt)
-    if interrupt.requested and run.history.n_iter == 0 and run.error is None:
+    return alone_result(run, state, interrupt.requested)
+
+
+def alone_result(run, state, interrupted):
+    """A fit's result once it trained alone (``train_alone``, or on a helper thread), or its
+    error; ``interrupted``: a Ctrl-C ended its training."""
+    if interrupted and run.history.n_iter == 0 and run.error is None:
         # Ctrl-C before the first epoch ended (while the program compiled): nothing was
         # trained, so the fit stops as any interrupted call does, leaving the model as it was.
         raise KeyboardInterrupt
-    return run.result(state, interrupt.requested)
+    return run.result(state, interrupted)
 
 
 def lower_ahead(run):

@@ -272,7 +272,8 @@ def test_the_refit_trains_ahead_while_the_loop_scores_and_ends_as_a_plain_refit(
         search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     (ahead,) = counts["ahead"]
     assert ahead.taken and counts["alone"] == 0  # the refit came from the helper thread
-    assert not ahead._thread.is_alive() and search.refit_time_ > 0
+    # refit_time_ charges the helper's own preparing and training, not scikit-learn's wait
+    assert not ahead._thread.is_alive() and search.refit_time_ >= ahead.seconds > 0
     alone = _quiet(clone(pipe).set_params(**search.best_params_).fit, X, y)
     got, want = search.best_estimator_[-1], alone[-1]
     for a, b in zip(got.coefs_ + got.intercepts_, want.coefs_ + want.intercepts_):

@@ -22,6 +22,14 @@ from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 REFIT_AHEAD_MAX_BYTES = 32 * 2**20
 
 
+def _steps(est):
+    """A ``Pipeline``'s earlier steps (as a Pipeline, or None when it has only one step) and
+    its final estimator; for any other estimator, None and itself."""
+    if not isinstance(est, Pipeline):
+        return None, est
+    return (est[:-1] if len(est.steps) > 1 else None), est.steps[-1][1]
+
+
 def _weight_key(est):
     """The fit parameter that carries an estimator's (or its Pipeline's last step's) sample
     weight."""
@@ -133,13 +141,12 @@ class _StackedSearchMixin(DocLinkMixin):
         self._stack_folds = {"splits": splits, "prefixes": {}, "fitted": {}}
         for ci, candidate in enumerate(candidates):
             est = clone(self.estimator).set_params(**clone(candidate, safe=False))
-            final = est.steps[-1][1] if isinstance(est, Pipeline) else est
+            prefix, final = _steps(est)
             weight_key = _weight_key(est)
             stacks = stackable(final)
             if set(fit_params) - {weight_key} or not isinstance(final, _BaseMLP) or not (
                     stacks or (alone and not final.callbacks)):
                 continue  # scikit-learn's loop fits it
-            prefix = est[:-1] if isinstance(est, Pipeline) and len(est.steps) > 1 else None
             prefix_key = None if prefix is None else repr(
                 sorted((k, repr(v)) for k, v in prefix.get_params(deep=True).items()))
             for fi, (train, _) in enumerate(splits):
@@ -149,8 +156,8 @@ class _StackedSearchMixin(DocLinkMixin):
                     if prefix is not None:
                         key = (fi, prefix_key)
                         if key not in prefixes:
-                            fitted = clone(prefix)
-                            prefixes[key] = (fitted, fitted.fit_transform(X_train, y_train))
+                            step = clone(prefix)
+                            prefixes[key] = (step, step.fit_transform(X_train, y_train))
                         fitted, X_train = prefixes[key]
                 except Exception:  # noqa: BLE001 - scikit-learn's loop reports it
                     continue
@@ -234,8 +241,7 @@ class _StackedSearchMixin(DocLinkMixin):
                 return None
             est = clone(self.estimator).set_params(
                 **clone(candidates[int(np.argmax(means))], safe=False))
-            prefix = est[:-1] if isinstance(est, Pipeline) and len(est.steps) > 1 else None
-            final = est.steps[-1][1] if isinstance(est, Pipeline) else est
+            prefix, final = _steps(est)
             if final.verbose:
                 return None  # its epochs' lines would print amid the loop's
             weight = params.get(_weight_key(est))
