@@ -57,11 +57,11 @@ def capture(case):
     original = _training._Stack._executable
 
     def keep(stack, state, data, orders, hp, active, val_data):
-        call = original(stack, state, data, orders, hp, active, val_data)
+        call, program = original(stack, state, data, orders, hp, active, val_data)
         # the trainer changes orders and active in place: every model trains in the copies
         captured.append((stack.single, int(active.size), call,
                          (state, data, orders.copy(), hp, np.ones_like(active), val_data)))
-        return call
+        return call, program
 
     _training._Stack._executable = keep
     # the search's fits as a stack, even where they would train alone (see fit_stacked)

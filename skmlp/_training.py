@@ -21,6 +21,7 @@ import signal
 import threading
 import time
 import warnings
+import weakref
 
 import jax
 import jax.numpy as jnp
@@ -594,6 +595,12 @@ STACK_AHEAD_BELOW_S = 1.0
 # half a second at most.
 CHUNK_EPOCHS = 10
 CHUNK_BELOW_S = 0.05
+# The last epoch time measured with each compiled program, by program: a later fit on it
+# starts with several epochs a call and a call dispatched ahead, where its first call would
+# otherwise train one epoch while the host waits for it (its time unknown). A search's lanes
+# train 45 fits on one program. Only the number of epochs a call depends on it, never a
+# figure or a weight.
+_EPOCH_S: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 
 
 class _Ahead:
@@ -693,9 +700,11 @@ class _Stack:
         runs, members = self.runs, self.members
         state, data, orders, hp, active, val_data = self.inputs()
         rates = self._rates()
-        call = self._executable(state, data, orders, hp, active, val_data)
+        call, program = self._executable(state, data, orders, hp, active, val_data)
         ahead = None  # the next call, dispatched before this one's figures came back
-        epoch_s, last = np.inf, time.perf_counter()  # the last epoch's time, figures to figures
+        # The last epoch's time, figures to figures: at first, the last one measured with
+        # this compiled program (see ``_EPOCH_S``).
+        epoch_s, last = _EPOCH_S.get(program, np.inf), time.perf_counter()
         while active.any() and not interrupt.requested:
             new_rates = self._rates()
             if not np.array_equal(new_rates, rates):
@@ -722,6 +731,7 @@ class _Stack:
             metrics = jax.device_get(metrics)
             now = time.perf_counter()
             epoch_s, last = (now - last) / n, now
+            _EPOCH_S[program] = epoch_s
             fetched = {}
 
             def fetch_weights(g, j, held=state):
@@ -814,7 +824,7 @@ class _Stack:
     def _executable(self, state, data, orders, hp, active, val_data):
         """The compiled program, resolved once (shapes are fixed for the whole training), as
         ``call(state, data, orders, hparams, active, val_data, n)``: ``n`` epochs (a stack's
-        call trains one)."""
+        call trains one); and the compiled program itself."""
         spec = self.runs[0].spec
         if self.single:
             run_epochs = _programs.train_epochs.executable(
@@ -825,7 +835,7 @@ class _Stack:
                 return run_epochs(state=state, data=data, orders=orders, n_epochs=np.int32(n),
                                   hparams=hp, val_data=val_data)
 
-            return call
+            return call, run_epochs
         # Groups with equally many minibatches of real rows (CV folds of one bucket, a
         # grid's candidates) skip their padding minibatches on a count they share.
         real = {-(-m[0].n_samples // spec.batch_size) for m in self.members}
@@ -838,4 +848,4 @@ class _Stack:
             return run_epoch(state=state, data=data, order=orders, hparams=hp, active=active,
                              val_data=val_data, n_steps=n_steps)
 
-        return call
+        return call, run_epoch

@@ -252,8 +252,8 @@ def test_a_divergence_inside_a_call_of_several_epochs_keeps_the_epoch_before(mon
     executable = _training._Stack._executable
 
     def counted(self, *args):
-        call = executable(self, *args)
-        return lambda *a: calls.append(a[-1]) or call(*a)
+        call, program = executable(self, *args)
+        return (lambda *a: calls.append(a[-1]) or call(*a)), program
 
     monkeypatch.setattr(_training._Stack, "_executable", counted)
     monkeypatch.setattr(_training, "CHUNK_BELOW_S", np.inf)
@@ -278,6 +278,39 @@ def test_a_divergence_inside_a_call_of_several_epochs_keeps_the_epoch_before(mon
     for a, b in zip(chunked.coefs_ + chunked.intercepts_, single.coefs_ + single.intercepts_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(chunked.predict(X), single.predict(X))
+
+
+def test_a_fit_on_a_program_that_trained_before_starts_from_its_epoch_time(digits,
+                                                                           monkeypatch):
+    # The first fit on a program trains one epoch in its first call, its epoch time unknown;
+    # a later fit on the same program starts from the time measured then: several epochs in
+    # its first call, and the next call dispatched ahead. Its numbers are the first fit's.
+    from skmlp import _training
+
+    X, y = digits
+    X = X / 16
+    monkeypatch.setattr(_training, "_EPOCH_S", type(_training._EPOCH_S)())
+    firsts = []
+    chunk = _training._Stack._chunk
+
+    def first_chunk(self, epoch_s, after=0):
+        n = chunk(self, epoch_s, after)
+        if not firsts or firsts[-1] is None:
+            firsts[-1:] = [(epoch_s, n)]
+        return n
+
+    monkeypatch.setattr(_training._Stack, "_chunk", first_chunk)
+    fits = [MLPClassifier(hidden_layer_sizes=(13,), max_iter=30, random_state=0)
+            for _ in range(2)]
+    for clf in fits:
+        firsts.append(None)
+        _quiet_fit(clf, X, y)
+    (cold_s, cold_n), (seeded_s, seeded_n) = firsts
+    assert cold_s == np.inf and cold_n == 1
+    assert 0 < seeded_s < _training.CHUNK_BELOW_S and seeded_n == _training.CHUNK_EPOCHS
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    for a, b in zip(fits[0].coefs_, fits[1].coefs_):
+        np.testing.assert_array_equal(a, b)
 
 
 @pytest.mark.parametrize("params, settings", [
