@@ -9,8 +9,11 @@ registry trains as usual. Imports nothing of skmlp's, so ``fit`` can consult it.
 """
 
 import contextlib
+import copy
+import functools
 import hashlib
 import pickle
+import threading
 
 import joblib
 import numpy as np
@@ -127,3 +130,86 @@ def take_prefitted(est, X, y, sample_weight):
                               if k not in CALLBACK_ATTRIBUTES})
             return True
     return False
+
+
+def _nbytes(a):
+    """An array's bytes (a sparse matrix's three arrays), or None for anything else."""
+    if isinstance(a, np.ndarray) and a.dtype != object:
+        return a.nbytes
+    if sp.issparse(a) and a.format in ("csr", "csc"):
+        return a.data.nbytes + a.indices.nbytes + a.indptr.nbytes
+    return None
+
+
+def _deterministic(transformer):
+    """Whether fitting a transformer twice on the same data gives the same fit: no
+    ``random_state`` (its own, or a nested estimator's) left to a fresh or running generator."""
+    try:
+        params = transformer.get_params(deep=True)
+    except Exception:  # noqa: BLE001 - not an estimator that says what it is
+        return False
+    return not any((k == "random_state" or k.endswith("__random_state"))
+                   and (v is None or isinstance(v, (np.random.RandomState, np.random.Generator)))
+                   for k, v in params.items())
+
+
+class EarlierSteps:
+    """A ``Pipeline``'s ``memory`` for a search's own loop: each earlier step is fitted once
+    per fold and set of its parameters, and handed to the fold's other candidates, where
+    scikit-learn's loop would fit it again for each (the 9 x 5 digits grid's StandardScaler,
+    2 ms a fit).
+
+    It has ``joblib.Memory``'s interface (``cache``), in this process's memory, for one search:
+    a step fitted on data equal bit for bit (``_same``) to data a step with equal parameters
+    was fitted on gets a copy of that fit and of its output. Only where the fit is
+    deterministic (``_deterministic``), without fit parameters, sample weight or a verbose
+    Pipeline, on arrays (dense or CSR/CSC) that fit in ``max_bytes`` with all the others; any
+    other step is fitted as usual. ``location`` is None, as for ``memory=None``: the Pipeline
+    fits its own step objects, not clones. ``clone`` deep-copies a parameter that is not an
+    estimator: every clone shares this one cache.
+    """
+
+    location = None
+
+    def __init__(self, max_bytes):
+        self.max_bytes = max_bytes
+        self.hits = 0
+        self._entries = {}  # (class, parameters) -> [(X, y, Xt, fitted)]
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __repr__(self):
+        return f"{type(self).__name__}(max_bytes={self.max_bytes})"
+
+    def cache(self, func, ignore=None, **kwargs):
+        @functools.wraps(func)
+        def fit_transform_once(transformer, X, y, *args, **kwargs):
+            weight = kwargs.get("weight", args[0] if args else None)
+            params = kwargs.get("params") or {}
+            size = _nbytes(X)
+            if (weight is not None or any(params.values()) or kwargs.get("message") is not None
+                    or size is None or getattr(transformer, "_skl_callbacks", None)
+                    or not _deterministic(transformer)):
+                return func(transformer, X, y, *args, **kwargs)
+            key = (type(transformer), repr(sorted(
+                (k, repr(v)) for k, v in transformer.get_params(deep=True).items())))
+            with self._lock:
+                found = next((e for e in self._entries.get(key, ())
+                              if _same(e[0], X) and _same(e[1], y)), None)
+            if found is not None:
+                self.hits += 1
+                return found[2].copy(), copy.copy(found[3])
+            Xt, fitted = func(transformer, X, y, *args, **kwargs)
+            out_size = _nbytes(Xt)
+            with self._lock:
+                if out_size is not None and self._bytes + size + out_size <= self.max_bytes:
+                    # a copy of the output: a later step may transform its input in place
+                    self._entries.setdefault(key, []).append((X, y, Xt.copy(),
+                                                              copy.copy(fitted)))
+                    self._bytes += size + out_size
+            return Xt, fitted
+
+        return fit_transform_once

@@ -200,6 +200,50 @@ def test_grid_search_equals_scikit_learns_on_a_pipeline_with_early_stopping(digi
     assert len(set(stopped)) > 3 and min(stopped) < 30  # early stopping, at various epochs
 
 
+class _CountedScaler(StandardScaler):
+    """A StandardScaler that counts its fits, with a ``random_state`` to tell whether refitting
+    it on the same data could give another fit."""
+
+    fits = 0
+
+    def __init__(self, *, copy=True, random_state=0):
+        super().__init__(copy=copy)
+        self.random_state = random_state
+
+    def fit(self, X, y=None, sample_weight=None):
+        type(self).fits += 1
+        return super().fit(X, y, sample_weight)
+
+
+@pytest.mark.parametrize("random_state, in_place", [(0, False), (0, True), (None, False)],
+                         ids=["deterministic", "a later step in place", "random"])
+def test_a_pipelines_earlier_steps_are_fitted_once_per_fold_in_scikit_learns_loop(
+        digits, random_state, in_place):
+    # scikit-learn's loop fits a Pipeline's earlier steps for each candidate x fold; the
+    # search's own memory keeps those fitted before the loop (once per fold) and hands copies
+    # to the loop's fits and to the refit. A later step that scales in place does not reach the kept output, and a
+    # step whose fit could differ (a random_state of None) is fitted each time. The results
+    # are scikit-learn's, and the user's estimator and best_estimator_ keep memory=None.
+    X, y = digits
+    steps = [_CountedScaler(random_state=random_state)]
+    if in_place:
+        steps.append(StandardScaler(copy=False, with_std=False))
+    pipe = make_pipeline(*steps, MLPClassifier(hidden_layer_sizes=(9,), max_iter=4,
+                                               random_state=0))
+    grid = {"mlpclassifier__alpha": [1e-4, 1e-2, 1.0]}
+    ours = _compare(GridSearchCV(pipe, grid, cv=3), SkGridSearchCV(pipe, grid, cv=3), X, y)
+    _CountedScaler.fits = 0
+    _quiet(SkGridSearchCV(pipe, grid, cv=3).fit, X, y)
+    theirs = _CountedScaler.fits  # scikit-learn's: 3 x 3 fits and the refit
+    _CountedScaler.fits = 0
+    _quiet(ours.fit, X, y)
+    # ours: before the loop, once per fold and once for the refit trained ahead; in the
+    # loop and the refit, none (or each time)
+    assert (theirs, _CountedScaler.fits) == (10, 4 if random_state is not None else 14)
+    assert ours.estimator is pipe and pipe.memory is None
+    assert ours.best_estimator_.memory is None
+
+
 def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, monkeypatch):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), MLPClassifier(

@@ -13,21 +13,33 @@ from sklearn.pipeline import Pipeline
 
 from .._base import _BaseMLP
 from .._optax_repr import is_optax, readable
-from .._prefitted import fit_key, register, registry
+from .._prefitted import EarlierSteps, fit_key, register, registry
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 
 
 # Training data up to this size have their refit's program compiled while the stacks'
 # program is traced (see ``_refit_compiler``), from stand-in data of the same shape.
 REFIT_AHEAD_MAX_BYTES = 32 * 2**20
+# A Pipeline's earlier steps fitted in scikit-learn's loop are kept for the fold's other
+# candidates (``EarlierSteps``) up to this many bytes of inputs and outputs in all.
+EARLIER_STEPS_MAX_BYTES = 128 * 2**20
 
 
 def _steps(est):
-    """A ``Pipeline``'s earlier steps (as a Pipeline, or None when it has only one step) and
-    its final estimator; for any other estimator, None and itself."""
+    """A ``Pipeline``'s earlier steps (or None when it has only one step) and its final
+    estimator; for any other estimator, None and itself.
+
+    The earlier steps are the Pipeline with its final step passed through: fitting them fits
+    each through the Pipeline's ``memory``, as its own ``fit`` does (a search's
+    ``EarlierSteps`` then keeps them for scikit-learn's loop)."""
     if not isinstance(est, Pipeline):
         return None, est
-    return (est[:-1] if len(est.steps) > 1 else None), est.steps[-1][1]
+    name, final = est.steps[-1]
+    if len(est.steps) == 1:
+        return None, final
+    prefix = est[:-1]
+    prefix.steps = [*prefix.steps, (name, "passthrough")]
+    return prefix, final
 
 
 def _weight_key(est):
@@ -74,13 +86,19 @@ class _StackedSearchMixin(DocLinkMixin):
             # scikit-learn's loop, which finds every fit done, scores in this process's
             # threads, where the registry is.
             self._user_backend = get_active_backend()[0]
+            user_estimator = self.estimator
             with DeferredInterrupt(), registry() as self._stack_registry, \
                     parallel_config(backend="threading"):
                 try:
+                    self.estimator = self._with_earlier_steps(user_estimator)
                     super().fit(X, y, **params)
                 finally:
+                    self.estimator = user_estimator
                     if self._stack_ahead is not None and not self._stack_ahead.taken:
                         self._stack_ahead.cancel()  # a failed search, or another refit
+            if isinstance(getattr(self, "best_estimator_", None), Pipeline) and isinstance(
+                    self.best_estimator_.memory, EarlierSteps):
+                self.best_estimator_.set_params(memory=user_estimator.memory)
             self._charge_stack_time()
             self._charge_refit_time()
             self._readable_solvers()
@@ -96,6 +114,16 @@ class _StackedSearchMixin(DocLinkMixin):
 
     def _candidates(self):
         raise NotImplementedError
+
+    def _with_earlier_steps(self, est):
+        """The estimator scikit-learn's loop clones for each fit: a Pipeline without a
+        ``memory`` of its own gets an ``EarlierSteps`` for this search (its earlier steps are
+        fitted once per fold and set of their parameters, not once per candidate); any other
+        estimator is returned as it is."""
+        if (isinstance(est, Pipeline) and est.memory is None and len(est.steps) > 1
+                and not getattr(self, "_skl_callbacks", None)):
+            return clone(est).set_params(memory=EarlierSteps(EARLIER_STEPS_MAX_BYTES))
+        return est
 
     def _readable_solvers(self):
         """``cv_results_``'s ``param_*solver`` columns show optax solvers by their structure
