@@ -141,16 +141,20 @@ def _nbytes(a):
     return None
 
 
-def _deterministic(transformer):
-    """Whether fitting a transformer twice on the same data gives the same fit: no
-    ``random_state`` (its own, or a nested estimator's) left to a fresh or running generator."""
+def _fit_identity(transformer):
+    """What a transformer's fit depends on besides its data: its class and parameters, as a
+    key (``joblib.hash``: a parameter's ``repr`` elides the middle of a large array); or None
+    where fitting it twice could give two fits (a ``random_state``, its own or a nested
+    estimator's, left to a fresh or running generator) or it cannot say."""
     try:
         params = transformer.get_params(deep=True)
+        if any((k == "random_state" or k.endswith("__random_state"))
+               and (v is None or isinstance(v, (np.random.RandomState, np.random.Generator)))
+               for k, v in params.items()):
+            return None
+        return type(transformer), joblib.hash(sorted(params.items()))
     except Exception:  # noqa: BLE001 - not an estimator that says what it is
-        return False
-    return not any((k == "random_state" or k.endswith("__random_state"))
-                   and (v is None or isinstance(v, (np.random.RandomState, np.random.Generator)))
-                   for k, v in params.items())
+        return None
 
 
 class EarlierSteps:
@@ -162,7 +166,7 @@ class EarlierSteps:
     It has ``joblib.Memory``'s interface (``cache``), in this process's memory, for one search:
     a step fitted on data equal bit for bit (``_same``) to data a step with equal parameters
     was fitted on gets a copy of that fit and of its output. Only where the fit is
-    deterministic (``_deterministic``), without fit parameters, sample weight or a verbose
+    deterministic (``_fit_identity``), without fit parameters, sample weight or a verbose
     Pipeline, on arrays (dense or CSR/CSC) that fit in ``max_bytes`` with all the others; any
     other step is fitted as usual. ``location`` is None, as for ``memory=None``: the Pipeline
     fits its own step objects, not clones. ``clone`` deep-copies a parameter that is not an
@@ -174,7 +178,7 @@ class EarlierSteps:
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
         self.hits = 0
-        self._entries = {}  # (class, parameters) -> [(X, y, Xt, fitted)]
+        self._entries = {}  # _fit_identity -> [(X, y, Xt, fitted)]
         self._bytes = 0
         self._lock = threading.Lock()
 
@@ -190,12 +194,12 @@ class EarlierSteps:
             weight = kwargs.get("weight", args[0] if args else None)
             params = kwargs.get("params") or {}
             size = _nbytes(X)
-            if (weight is not None or any(params.values()) or kwargs.get("message") is not None
-                    or size is None or getattr(transformer, "_skl_callbacks", None)
-                    or not _deterministic(transformer)):
+            key = None
+            if (weight is None and not any(params.values()) and kwargs.get("message") is None
+                    and size is not None and not getattr(transformer, "_skl_callbacks", None)):
+                key = _fit_identity(transformer)
+            if key is None:
                 return func(transformer, X, y, *args, **kwargs)
-            key = (type(transformer), repr(sorted(
-                (k, repr(v)) for k, v in transformer.get_params(deep=True).items())))
             with self._lock:
                 found = next((e for e in self._entries.get(key, ())
                               if _same(e[0], X) and _same(e[1], y)), None)

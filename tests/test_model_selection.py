@@ -244,6 +244,46 @@ def test_a_pipelines_earlier_steps_are_fitted_once_per_fold_in_scikit_learns_loo
     assert ours.best_estimator_.memory is None
 
 
+def _shift(X, by):
+    return X + by[1000]
+
+
+def test_earlier_steps_hand_over_a_fit_only_for_equal_parameters_and_data():
+    # The search's Pipeline memory hands over a step's fit only for parameters and data
+    # equal entry for entry (a large array's repr elides its middle: its hash does not), and
+    # only copies: what a caller does to its output never reaches the kept one.
+    from sklearn.preprocessing import FunctionTransformer
+
+    from skmlp._prefitted import EarlierSteps
+
+    calls = []
+
+    def fit_transform_one(transformer, X, y, weight=None, message=None, params=None):
+        calls.append(transformer)
+        return transformer.fit_transform(X, y), transformer
+
+    fit_transform = EarlierSteps(2**20).cache(fit_transform_one)
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    by = np.zeros(2000)
+    other = by.copy()
+    other[1000] = 1.0
+    assert repr(by) == repr(other)
+    first, _ = fit_transform(FunctionTransformer(_shift, kw_args={"by": by}), X, y)
+    again, fitted = fit_transform(FunctionTransformer(_shift, kw_args={"by": by.copy()}),
+                                  X.copy(), y.copy())
+    assert len(calls) == 1 and again is not first and fitted is not calls[0]
+    np.testing.assert_array_equal(again, X)
+    again += 5.0  # the caller's copy
+    np.testing.assert_array_equal(fit_transform(
+        FunctionTransformer(_shift, kw_args={"by": by}), X, y)[0], X)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(fit_transform(
+        FunctionTransformer(_shift, kw_args={"by": other}), X, y)[0], X + 1.0)
+    fit_transform(FunctionTransformer(_shift, kw_args={"by": by}), X + 1.0, y)
+    fit_transform(FunctionTransformer(_shift, kw_args={"by": by}), X, y[::-1].copy())
+    assert len(calls) == 4  # other parameters, other X, other y: fitted each time
+
+
 def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, monkeypatch):
     X, y = digits
     pipe = make_pipeline(StandardScaler(), MLPClassifier(
