@@ -158,10 +158,10 @@ def _fit_identity(transformer):
 
 
 class EarlierSteps:
-    """A ``Pipeline``'s ``memory`` for a search's own loop: each earlier step is fitted once
-    per fold and set of its parameters, and handed to the fold's other candidates, where
-    scikit-learn's loop would fit it again for each (the 9 x 5 digits grid's StandardScaler,
-    2 ms a fit).
+    """A ``Pipeline``'s ``memory`` for a search: each earlier step is fitted once per fold and
+    set of its parameters (before scikit-learn's loop, or in it), and handed to the loop's
+    other fits of that fold and to the refit, where scikit-learn's loop would fit it again for
+    each (the 9 x 5 digits grid's StandardScaler, 2 ms a fit).
 
     It has ``joblib.Memory``'s interface (``cache``), in this process's memory, for one search:
     a step fitted on data equal bit for bit (``_same``) to data a step with equal parameters
@@ -203,8 +203,8 @@ class EarlierSteps:
             with self._lock:
                 found = next((e for e in self._entries.get(key, ())
                               if _same(e[0], X) and _same(e[1], y)), None)
+                self.hits += found is not None
             if found is not None:
-                self.hits += 1
                 return found[2].copy(), copy.copy(found[3])
             Xt, fitted = func(transformer, X, y, *args, **kwargs)
             out_size = _nbytes(Xt)
