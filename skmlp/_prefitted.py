@@ -177,7 +177,6 @@ class EarlierSteps:
 
     def __init__(self, max_bytes):
         self.max_bytes = max_bytes
-        self.hits = 0
         self._entries = {}  # _fit_identity -> [(X, y, Xt, fitted)]
         self._bytes = 0
         self._lock = threading.Lock()
@@ -188,7 +187,7 @@ class EarlierSteps:
     def __repr__(self):
         return f"{type(self).__name__}(max_bytes={self.max_bytes})"
 
-    def cache(self, func, ignore=None, **kwargs):
+    def cache(self, func, ignore=None, **_options):
         @functools.wraps(func)
         def fit_transform_once(transformer, X, y, *args, **kwargs):
             weight = kwargs.get("weight", args[0] if args else None)
@@ -203,7 +202,6 @@ class EarlierSteps:
             with self._lock:
                 found = next((e for e in self._entries.get(key, ())
                               if _same(e[0], X) and _same(e[1], y)), None)
-                self.hits += found is not None
             if found is not None:
                 return found[2].copy(), copy.copy(found[3])
             Xt, fitted = func(transformer, X, y, *args, **kwargs)

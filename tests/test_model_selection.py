@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold, cross_validate
 from sklearn.model_selection import RandomizedSearchCV as SkRandomizedSearchCV
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skmlp import MLPClassifier, MLPRegressor, _programs
 from skmlp.model_selection import GridSearchCV, RandomizedSearchCV
@@ -200,6 +200,11 @@ def test_grid_search_equals_scikit_learns_on_a_pipeline_with_early_stopping(digi
     assert len(set(stopped)) > 3 and min(stopped) < 30  # early stopping, at various epochs
 
 
+def _add_one_in_place(X):
+    X += 1.0
+    return X
+
+
 class _CountedScaler(StandardScaler):
     """A StandardScaler that counts its fits, with a ``random_state`` to tell whether refitting
     it on the same data could give another fit."""
@@ -221,13 +226,14 @@ def test_a_pipelines_earlier_steps_are_fitted_once_per_fold_in_scikit_learns_loo
         digits, random_state, in_place):
     # scikit-learn's loop fits a Pipeline's earlier steps for each candidate x fold; the
     # search's own memory keeps those fitted before the loop (once per fold) and hands copies
-    # to the loop's fits and to the refit. A later step that scales in place does not reach the kept output, and a
+    # to the loop's fits and to the refit. A later step that changes its input in place does
+    # not reach the kept output (else each hand-over would see it shifted once more), and a
     # step whose fit could differ (a random_state of None) is fitted each time. The results
     # are scikit-learn's, and the user's estimator and best_estimator_ keep memory=None.
     X, y = digits
     steps = [_CountedScaler(random_state=random_state)]
     if in_place:
-        steps.append(StandardScaler(copy=False, with_std=False))
+        steps.append(FunctionTransformer(_add_one_in_place))
     pipe = make_pipeline(*steps, MLPClassifier(hidden_layer_sizes=(9,), max_iter=4,
                                                random_state=0))
     grid = {"mlpclassifier__alpha": [1e-4, 1e-2, 1.0]}
@@ -252,8 +258,6 @@ def test_earlier_steps_hand_over_a_fit_only_for_equal_parameters_and_data():
     # The search's Pipeline memory hands over a step's fit only for parameters and data
     # equal entry for entry (a large array's repr elides its middle: its hash does not), and
     # only copies: what a caller does to its output never reaches the kept one.
-    from sklearn.preprocessing import FunctionTransformer
-
     from skmlp._prefitted import EarlierSteps
 
     calls = []
