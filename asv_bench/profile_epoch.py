@@ -6,7 +6,7 @@ them) and of a single fit on one fold's data. Then it reports:
 
 - **model-epoch times**: the stack's epoch, and a single fit's epoch, over the number of models
   each trains, alone and on two threads at once (the search's two lanes);
-- with ``--ops N``, the N costliest operations of one minibatch step of the stack's epoch, from
+- with ``--ops N``, the N costliest operations of one minibatch step of each epoch, from
   a profile of XLA's CPU runtime (``jax.profiler``; its Perfetto trace is parsed here), with
   the share that matrix products take.
 
@@ -103,7 +103,7 @@ def per_model_epoch(entry, epochs, threads):
     return (time.perf_counter() - start) / (epochs * threads * entry[0])
 
 
-def op_profile(entry, epochs, top):
+def op_profile(name, entry, epochs, top):
     """The costliest operations of one minibatch step, from a profile of ``epochs`` epochs."""
     import jax
 
@@ -117,7 +117,7 @@ def op_profile(entry, epochs, top):
             trace = json.load(f)
     events = trace["traceEvents"] if isinstance(trace, dict) else trace
     enclosing = ("ThunkExecutor", "$", "PjitFunction", "Threadpool", "while", "cond",
-                 "Slinky", "Transpose::")
+                 "Slinky", "Transpose::", "CommonPjRt")
     total = collections.Counter()
     for e in events:
         if e.get("ph") == "X" and not e["name"].startswith(enclosing):
@@ -125,7 +125,7 @@ def op_profile(entry, epochs, top):
     steps = epochs * steps_per_epoch
     step_us = sum(total.values()) / steps
     dots = sum(t for name, t in total.items() if name.startswith(("ynn_fusion", "dot"))) / steps
-    print(f"  one step of the stack's epoch: {step_us / 1e3:.2f} ms of operations, "
+    print(f"  one step of the {name}'s epoch: {step_us / 1e3:.2f} ms of operations, "
           f"{100 * dots / step_us:.0f}% of it in matrix products")
     for name, t in total.most_common(top):
         print(f"  {t / steps:9.1f} us  {100 * t / steps / step_us:4.1f}%  {name}")
@@ -165,7 +165,8 @@ def main(argv=None):
                   f"{1e3 * statistics.median(times):.2f} ms per model-epoch "
                   f"(median of {len(times)})")
         if args.ops:
-            op_profile(stack, args.epochs, args.ops)
+            op_profile("stack", stack, args.epochs, args.ops)
+            op_profile("single fit", single, single_epochs, args.ops)
 
 
 if __name__ == "__main__":
