@@ -103,8 +103,9 @@ def per_model_epoch(entry, epochs, threads):
     return (time.perf_counter() - start) / (epochs * threads * entry[0])
 
 
-def op_profile(name, entry, epochs, top):
-    """The costliest operations of one minibatch step, from a profile of ``epochs`` epochs."""
+def op_profile(label, entry, epochs, top):
+    """The costliest operations of one minibatch step of ``label``'s epoch, from a profile of
+    ``epochs`` epochs."""
     import jax
 
     _, _, inputs = entry
@@ -125,7 +126,7 @@ def op_profile(name, entry, epochs, top):
     steps = epochs * steps_per_epoch
     step_us = sum(total.values()) / steps
     dots = sum(t for name, t in total.items() if name.startswith(("ynn_fusion", "dot"))) / steps
-    print(f"  one step of the {name}'s epoch: {step_us / 1e3:.2f} ms of operations, "
+    print(f"  one step of the {label}'s epoch: {step_us / 1e3:.2f} ms of operations, "
           f"{100 * dots / step_us:.0f}% of it in matrix products")
     for name, t in total.most_common(top):
         print(f"  {t / steps:9.1f} us  {100 * t / steps / step_us:4.1f}%  {name}")
