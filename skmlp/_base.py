@@ -28,7 +28,7 @@ from ._core.formulas import HIDDEN_ACTIVATION_NAMES, STOCHASTIC_SOLVERS
 from ._data import check_sparse_structure, choose_layout, one_hot_frame_as_csr
 from ._display import ModelSummary, model_summary
 from ._optax_repr import displaying, is_displaying, is_optax
-from ._prefitted import CALLBACK_ATTRIBUTES, take_prefitted
+from ._prefitted import CALLBACK_ATTRIBUTES, KNOWN_SCORE, known_score, take_prefitted
 from ._sklearn_compat import (CallbackSupportMixin, DocLinkMixin, HasMethods, Interval, Options,
                               StrOptions, _check_sample_weight, _fit_context)
 from ._typing import ArrayLike, MatrixLike
@@ -121,6 +121,38 @@ def _training():
     from . import _training
 
     return _training
+
+
+class _KnownScoreMixin:
+    """``score`` as scikit-learn's classifier and regressor mixins compute it, but for a score
+    a search computed already on the same data (``known_score``)."""
+
+    def score(self, X: MatrixLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+              ) -> float:
+        """Return the model's score on the given test data and targets.
+
+        The mean accuracy for a classifier (the subset accuracy for multilabel targets), the
+        coefficient of determination :math:`R^2` for a regressor, as scikit-learn's
+        ``ClassifierMixin.score`` and ``RegressorMixin.score`` compute them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Test samples.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels or values for `X`.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy, or :math:`R^2`, of ``self.predict(X)`` with respect to `y`.
+        """
+        known = known_score(self, X, y, sample_weight)
+        if known is not None:
+            return known
+        return super().score(X, y, sample_weight=sample_weight)
 
 
 class _FitCall(NamedTuple):
@@ -483,6 +515,7 @@ class _BaseMLP(DocLinkMixin, CallbackSupportMixin, BaseEstimator):
             _callbacks.end_fit(self, run.listener.context, run.listener.X, run.listener.y)
 
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        vars(self).pop(KNOWN_SCORE, None)  # a search's score of the weights this fit replaces
         if self._is_stochastic():
             run = self._prepare_run(X, y, sample_weight, incremental)
             self._complete_run(run, _training().train_alone(run))

@@ -14,7 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import _BaseMLP, _restore_on_error
+from ._base import _BaseMLP, _KnownScoreMixin, _restore_on_error
 from ._sklearn_compat import (Interval, StrOptions, _check_partial_fit_first_call,
                               _fit_context)
 from ._typing import (ArrayLike, Callback, MatrixLike, OutputActivation, RandomState, Solver,
@@ -34,7 +34,7 @@ def _binarize(binarizer, y):
     return binarizer.transform(y).astype(bool)
 
 
-class MLPClassifier(ClassifierMixin, _BaseMLP):
+class MLPClassifier(_KnownScoreMixin, ClassifierMixin, _BaseMLP):
     """Multi-layer perceptron classifier, trained by compiled JAX programs.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the same
@@ -380,7 +380,7 @@ optax.GradientTransformation, default='adam'
         return tags
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(_KnownScoreMixin, RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, trained by compiled JAX programs.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`: the same

@@ -132,6 +132,29 @@ def take_prefitted(est, X, y, sample_weight):
     return False
 
 
+# A fitted model's score that a search computed before scikit-learn's loop scores it again:
+# (X, y, score), kept on the model the loop is handed (see ``known_score``).
+KNOWN_SCORE = "_search_known_score"
+
+
+def remember_score(est, X, y, score):
+    """Keep ``est``'s ``score`` on (X, y), computed by a search, for the first ``score`` call of
+    the model a registry hands this fit to (see ``known_score``)."""
+    vars(est)[KNOWN_SCORE] = (X, y, score)
+
+
+def known_score(est, X, y, sample_weight):
+    """The score ``remember_score`` kept for ``est`` when this call scores the same data bit
+    for bit (``_same``) without a sample weight, else None. Kept for one call: the loop scores
+    a fit's test rows once, first, and predicting is deterministic, so the score is the one
+    ``score`` would compute."""
+    known = vars(est).pop(KNOWN_SCORE, None)
+    if known is None or sample_weight is not None:
+        return None
+    known_X, known_y, score = known
+    return score if _same(X, known_X) and _same(y, known_y) else None
+
+
 def _nbytes(a):
     """An array's bytes (a sparse matrix's three arrays), or None for anything else."""
     if isinstance(a, np.ndarray) and a.dtype != object:

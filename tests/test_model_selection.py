@@ -325,11 +325,18 @@ def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, mon
 
 
 def _refit_spies(monkeypatch):
-    """Counts of refits trained ahead (taken, or not) and of fits trained alone in ``fit``."""
-    from skmlp import _stacking, _training
+    """Counts of refits trained ahead (taken, or not), of fits trained alone in ``fit`` and of
+    scores the loop took from the search's own scoring."""
+    from skmlp import _base, _stacking, _training
 
-    counts = {"ahead": [], "alone": 0}
+    counts = {"ahead": [], "alone": 0, "known": 0}
     init, train_alone = _stacking.RefitAhead.__init__, _training.train_alone
+    known_score = _base.known_score
+
+    def spy_known(*args):
+        score = known_score(*args)
+        counts["known"] += score is not None
+        return score
 
     def spy_init(self, *args):
         init(self, *args)
@@ -341,6 +348,7 @@ def _refit_spies(monkeypatch):
 
     monkeypatch.setattr(_stacking.RefitAhead, "__init__", spy_init)
     monkeypatch.setattr(_training, "train_alone", spy_alone)
+    monkeypatch.setattr(_base, "known_score", spy_known)
     return counts
 
 
@@ -360,6 +368,8 @@ def test_the_refit_trains_ahead_while_the_loop_scores_and_ends_as_a_plain_refit(
         search = GridSearchCV(pipe, grid, cv=3).fit(X, y)
     (ahead,) = counts["ahead"]
     assert ahead.taken and counts["alone"] == 0  # the refit came from the helper thread
+    # the loop took every fit's test score from the scores that chose the refit's candidate
+    assert counts["known"] == 4 * 3
     # refit_time_ charges the helper's own preparing and training, not scikit-learn's wait
     assert not ahead._thread.is_alive() and search.refit_time_ >= ahead.seconds > 0
     alone = _quiet(clone(pipe).set_params(**search.best_params_).fit, X, y)
@@ -372,8 +382,9 @@ def test_the_refit_trains_ahead_while_the_loop_scores_and_ends_as_a_plain_refit(
     counts["alone"] = 0
     plain = _quiet(GridSearchCV(pipe, grid, cv=3).fit, X, y)
     assert counts["alone"] == 1 and plain.best_index_ == search.best_index_
-    np.testing.assert_array_equal(plain.cv_results_["mean_test_score"],
-                                  search.cv_results_["mean_test_score"])
+    assert counts["known"] == 4 * 3  # the plain loop scored every fit itself, to the same bits
+    for key in (f"split{k}_test_score" for k in range(3)):
+        np.testing.assert_array_equal(plain.cv_results_[key], search.cv_results_[key])
     np.testing.assert_array_equal(plain.best_estimator_[-1].coefs_[0], got.coefs_[0])
 
 
@@ -629,6 +640,25 @@ def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
             off[0, 0] = np.nextafter(off[0, 0], np.inf)
             assert not take_prefitted(MLPClassifier(max_iter=3), off, y, None)
             assert take_prefitted(MLPClassifier(max_iter=3), data.copy(order="K"), y, None)
+
+
+@pytest.mark.parametrize("Estimator", [MLPClassifier, MLPRegressor])
+def test_a_score_a_search_computed_is_taken_once_for_the_same_data_only(digits, Estimator):
+    from skmlp._prefitted import remember_score
+
+    X, y = digits
+    est = _quiet(Estimator(hidden_layer_sizes=(5,), max_iter=3, random_state=0).fit, X, y)
+    true = est.score(X, y)
+    remember_score(est, X, y, -7.0)  # a score no model has: it shows which path answered
+    assert est.score(X.copy(), y.copy()) == -7.0  # equal data, bit for bit
+    assert est.score(X, y) == true  # taken once
+    for other_X, other_y, weight in [(X[:-1], y[:-1], None), (X, y, np.ones(len(y))),
+                                     (np.nextafter(X, np.inf), y, None)]:
+        remember_score(est, X, y, -7.0)
+        assert est.score(other_X, other_y, weight) != -7.0
+    remember_score(est, X, y, -7.0)
+    _quiet(est.fit, X, y)  # new weights: the score kept for the old ones is gone
+    assert est.score(X, y) == true
 
 
 def test_fit_keys_tell_parameters_and_data_apart_on_both_hashing_paths():

@@ -13,7 +13,7 @@ from sklearn.pipeline import Pipeline
 
 from .._base import _BaseMLP
 from .._optax_repr import is_optax, readable
-from .._prefitted import EarlierSteps, fit_key, register, registry
+from .._prefitted import EarlierSteps, fit_key, register, registry, remember_score
 from .._sklearn_compat import DocLinkMixin, _num_samples, _safe_indexing
 
 
@@ -303,8 +303,13 @@ class _StackedSearchMixin(DocLinkMixin):
                                      == np.asarray(y_test))
                 scores[ci, fi] = np.average(correct.all(axis=1) if correct.ndim > 1
                                             else correct)
+                # accuracy_score's mean of the same booleans, bit for bit, for 1-D labels
+                exact = isinstance(y_test, np.ndarray) and y_test.ndim == 1
             else:
                 scores[ci, fi] = est.score(X_test, y_test)
+                exact = True
+            if exact:  # the loop's score of this fit's test rows: not computed twice
+                remember_score(est, X_test, y_test, float(scores[ci, fi]))
         return scores
 
     def _charge_refit_time(self):
