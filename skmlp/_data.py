@@ -1,6 +1,8 @@
 """Host-side data preparation: dense or sparse layout, bucketed padding, one device transfer
 per fit."""
 
+import contextlib
+import contextvars
 import math
 import warnings
 
@@ -202,11 +204,52 @@ def stack(datasets):
     return jax.tree_util.tree_map(lambda *leaves: np.stack(leaves), *datasets)
 
 
+# While open (``shared_padding``): padded arrays by where their inputs' entries lie in memory.
+_PADDED: contextvars.ContextVar = contextvars.ContextVar("skmlp_padded", default=None)
+
+
+@contextlib.contextmanager
+def shared_padding():
+    """Within this context, ``padded_arrays`` of the very same dense inputs (the same memory,
+    shape, strides and dtype: a search's candidates of one CV fold, whose validated arrays are
+    shared) are padded once, and the runs share that read-only copy. The 9 x 5 digits grid
+    padded each fold's rows nine times, twice: 0.07-0.085 s before its lanes could start."""
+    token = _PADDED.set({})
+    try:
+        yield
+    finally:
+        _PADDED.reset(token)
+
+
+def _where(a):
+    """A dense array's entries' place in memory, or None for anything else."""
+    if a is None or type(a) is not np.ndarray:
+        return None
+    return a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str
+
+
 def padded_arrays(X, Y, sample_weight, n_rows, dtype, layout="dense"):
     """X, Y, w, mask padded to ``n_rows`` rows (weight 0, mask 0), as host arrays.
 
     ``layout='sparse'`` lays X out as ``SparseRows`` without ever building the dense matrix.
+    Within ``shared_padding``, equal calls on the same dense arrays share one result.
     """
+    memo = _PADDED.get()
+    key = None
+    if memo is not None and layout == "dense":
+        places = tuple(map(_where, (X, Y, sample_weight)))
+        if places[0] is not None and places[1] is not None and (
+                sample_weight is None or places[2] is not None):
+            key = (*places, n_rows, np.dtype(dtype).str)
+            if key in memo:
+                return memo[key][1]
+    out = _padded_arrays(X, Y, sample_weight, n_rows, dtype, layout)
+    if key is not None:  # the inputs are kept too: their memory is not freed and reused
+        memo[key] = ((X, Y, sample_weight), out)
+    return out
+
+
+def _padded_arrays(X, Y, sample_weight, n_rows, dtype, layout):
     n = X.shape[0]
     pad = n_rows - n
     if layout == "sparse":

@@ -139,11 +139,11 @@ class Program:
         hashing the argument signature every epoch."""
         return self._resolve(args, kwargs)[0]
 
-    def lower_ahead(self, *args, **kwargs):
+    def lower_ahead(self, *args, cached_only=False, **kwargs):
         """Trace and lower the program for arguments shaped like these now, and return what
         compiles it (to call on another thread; a thread that needs the program meanwhile waits
         for that compile), or None when the program is held already or loads from the compile
-        cache (it is then held)."""
+        cache (it is then held). With ``cached_only``, only that load: None either way."""
         key, dynamic, static = self._key(args, kwargs)
         with self._lock:
             if key in self._executables or key in self._pending:
@@ -151,6 +151,8 @@ class Program:
         compiled = self._load(key, dynamic, static)
         if compiled is not None:
             self._hold(key, compiled)
+            return None
+        if cached_only:
             return None
         lowered = self._lower(key, dynamic, static)
 

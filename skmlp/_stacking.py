@@ -11,6 +11,7 @@ train in ``LANES`` threads at once (see ``lanes``).
 """
 
 import concurrent.futures
+import functools
 import os
 import threading
 import time
@@ -24,6 +25,7 @@ from joblib.parallel import get_active_backend
 
 from . import _programs, _training
 from ._base import _BaseMLP, shared_validation
+from ._data import shared_padding
 from ._optax_repr import is_optax
 from ._prefitted import Pending
 
@@ -392,7 +394,10 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
     ``meanwhile(runs)``, given the prepared runs of ``fits`` when the stacks train in this
     process (never when they train as tasks elsewhere), returns None or a task that then runs
     on a thread of its own, alongside the stacks, and is waited for before this returns; what
-    either raises is ignored.
+    either raises is ignored. Before that, ``meanwhile([run], cached_only=True)`` runs on a
+    helper thread as soon as the first fit is prepared, while the others are: it loads what
+    the compile cache holds of what ``meanwhile`` would compile (0.06 s for the 9 x 5 digits
+    grid's program, no longer ahead of its lanes).
 
     ``rows``, ``(n_rows, batch_size)`` or None: fits that train alone in this process's lanes
     (see ``_alone_in_lanes``) on dense data, with that batch size and no validation split, are
@@ -407,7 +412,10 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
     results = [None] * (len(fits) + len(alone))
     seconds = [0.0] * len(results)
     groups = defaultdict(list)
-    with shared_validation():  # a fold's candidates validate its data once
+    n_workers = dispatched_workers(n_jobs)
+    early = None
+    # a fold's candidates validate its data once, and share its padded copies
+    with shared_validation(), shared_padding():
         for i, (est, X, y, sample_weight) in enumerate(fits):
             try:
                 est._validate_params()  # what fit's _fit_context does
@@ -416,16 +424,21 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
                 results[i] = exc
                 continue
             groups[run.signature()].append((i, run))
-    members = [member for program in groups.values() for member in program]
-    n_workers = dispatched_workers(n_jobs)
-    if n_workers <= 1 and members and _alone_in_lanes([members]):
+            if early is None and meanwhile is not None and n_workers <= 1:
+                early = threading.Thread(
+                    target=_quietly, args=(functools.partial(meanwhile, cached_only=True), [run]),
+                    name="skmlp-meanwhile", daemon=True)
+                early.start()
+        members = [member for program in groups.values() for member in program]
+        alone_in_lanes = n_workers <= 1 and members and _alone_in_lanes([members])
+        if alone_in_lanes and rows is not None:
+            for _, run in members:
+                if run.val_data is None and run.spec.batch_size == rows[1]:
+                    run.pad_rows(rows[0])
+    if alone_in_lanes:
         # single fits, the longest first (no stacks: their data-sharing groups, a hash of
         # every fit's data, are never looked for)
         chunks = sorted(([member] for member in members), key=_cost, reverse=True)
-        for (_, run), in chunks:
-            if rows is not None and run.val_data is None \
-                    and run.spec.batch_size == rows[1]:
-                run.pad_rows(rows[0])
     else:
         chunks = [chunk for program in groups.values() for chunk in _chunks(program)]
         if n_workers > 1 and chunks:  # a stack for every worker the fits alone leave free
@@ -435,6 +448,8 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
     for chunk in chunks:
         _share_data(chunk)
 
+    if early is not None:
+        early.join()
     helper = None
     if meanwhile is not None and n_workers <= 1 and chunks:
         task = _quietly(meanwhile, [run for chunk in chunks for _, run in chunk])

@@ -478,15 +478,16 @@ def alone_result(run, state, interrupted):
     return run.result(state, interrupted)
 
 
-def lower_ahead(run):
+def lower_ahead(run, cached_only=False):
     """Trace and lower now the epoch program that training ``run`` alone will use, and return
     what compiles it (for another thread: a search compiles its refit's program while its own
-    stack is traced), or None when that program is held or cached already."""
+    stack is traced), or None when that program is held or cached already (it is then loaded).
+    With ``cached_only``, only that load."""
     with precision(run.dtype):
         state, data, orders, hp, _, val_data = _Stack([run]).inputs()
         return _programs.train_epochs.lower_ahead(
             state=state, data=data, orders=orders, n_epochs=np.int32(1), hparams=hp,
-            spec=run.spec, val_data=val_data)
+            spec=run.spec, val_data=val_data, cached_only=cached_only)
 
 
 def _shapes(tree):

@@ -599,6 +599,71 @@ def test_ensemble_of_one_class_predicts_it(seed):
     np.testing.assert_array_equal(ens.predict(X), y)
 
 
+_WARM_SEARCH_CHILD = textwrap.dedent("""
+    import hashlib, threading, warnings
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from skmlp import MLPClassifier, _programs
+    from skmlp.model_selection import GridSearchCV
+    loaded, load = [], _programs.train_epochs._load
+
+    def spy(*args):
+        compiled = load(*args)
+        if compiled is not None:
+            loaded.append(threading.current_thread().name)
+        return compiled
+
+    _programs.train_epochs._load = spy
+    X, y = load_digits(return_X_y=True)
+    warnings.simplefilter("ignore")
+    pipe = make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(29,), max_iter=3,
+                                                         random_state=0))
+    search = GridSearchCV(pipe, {"mlpclassifier__alpha": [1e-4, 1e-1]}, cv=3).fit(X, y)
+    best = search.best_estimator_[-1]
+    digest = hashlib.sha256(b"".join(np.ascontiguousarray(a).tobytes() for a in (
+        search.cv_results_["mean_test_score"], *best.coefs_, *best.intercepts_)))
+    print(",".join(loaded) or "-", digest.hexdigest())
+""")
+
+
+def test_a_warm_search_loads_its_program_while_it_prepares_its_fits(tmp_path):
+    """With a warm compile cache, the program the refit and the fits run is loaded on a helper
+    thread as soon as the first fit is prepared, while the main thread prepares the others;
+    the search's scores and refit are the cold search's, bit for bit."""
+    env = dict(os.environ, SKMLP_CACHE_DIR=str(tmp_path), SKMLP_COMPILE_CACHE="1")
+    runs = [subprocess.run([sys.executable, "-c", _WARM_SEARCH_CHILD], env=env, check=True,
+                           capture_output=True, text=True).stdout.split()[-2:]
+            for _ in range(2)]
+    (cold_loads, cold), (warm_loads, warm) = runs
+    assert cold_loads == "-" and warm_loads == "skmlp-meanwhile"  # loaded once, on the helper
+    assert cold == warm
+
+
+def test_a_folds_candidates_share_one_padded_copy_of_its_rows():
+    from skmlp._data import padded_arrays, shared_padding
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.rand(37, 4), rng.rand(37, 3)
+    with shared_padding():
+        first = padded_arrays(X, Y, None, 40, np.float64)
+        assert padded_arrays(X, Y, None, 40, np.float64) is first  # the same arrays: shared
+        # the same rows seen through another view of the same memory: shared too
+        assert padded_arrays(X[:37], Y[:37], None, 40, np.float64) is first
+        # anything else is padded anew: other rows, rows, dtype, weights or memory
+        others = [padded_arrays(X[:36], Y[:36], None, 40, np.float64),
+                  padded_arrays(X, Y, None, 41, np.float64),
+                  padded_arrays(X, Y, None, 40, np.float32),
+                  padded_arrays(X, Y, np.ones(37), 40, np.float64),
+                  padded_arrays(X.copy(), Y, None, 40, np.float64)]
+        assert all(other is not first for other in others)
+        np.testing.assert_array_equal(others[-1][0], first[0])
+    assert padded_arrays(X, Y, None, 40, np.float64) is not first  # outside the context
+    np.testing.assert_array_equal(first[0][:37], X)
+    assert not first[0][37:].any() and list(first[3]) == [1.0] * 37 + [0.0] * 3
+
+
 def test_a_prefitted_fit_is_handed_over_only_for_equal_data():
     # Keys summarise the data (a sample of its entries); a hand-over checks every entry.
     import scipy.sparse as sp

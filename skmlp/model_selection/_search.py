@@ -338,16 +338,20 @@ class _StackedSearchMixin(DocLinkMixin):
         estimator, fold_X, _, _ = stacked[0]
         weight = params.get(_weight_key(self.estimator))
 
-        def compile_refit(runs):
+        def compile_refit(runs, cached_only=False):
             from .. import _training
 
+            if cached_only:  # the first fit prepared: the program it shows, if cached
+                estimators = [est for est, *_ in stacked if hasattr(est, "input_layout_")]
+            else:
+                estimators = [est for est, *_ in stacked]
             if len({run.model_signature() for run in runs}) != 1 or any(
-                    getattr(est, "input_layout_", None) != "dense" for est, *_ in stacked):
+                    getattr(est, "input_layout_", None) != "dense" for est in estimators):
                 return None  # several programs, or sparse ones (shaped by the data's non-zeros)
             est = clone(estimator).set_params(random_state=0, input_layout="dense")
             est._validate_params()
             ones = np.ones((n_samples, width), fold_X.dtype)
-            return _training.lower_ahead(est._prepare_run(ones, y, weight))
+            return _training.lower_ahead(est._prepare_run(ones, y, weight), cached_only)
 
         return compile_refit
 
