@@ -152,7 +152,8 @@ class _KnownScoreMixin:
         known = known_score(self, X, y, sample_weight)
         if known is not None:
             return known
-        return super().score(X, y, sample_weight=sample_weight)
+        # a mixin: the next class in an estimator's MRO is ClassifierMixin or RegressorMixin
+        return super().score(X, y, sample_weight=sample_weight)  # type: ignore[misc]
 
 
 class _FitCall(NamedTuple):
