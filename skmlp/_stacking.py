@@ -430,7 +430,7 @@ def fit_stacked(fits, n_jobs=None, alone=(), meanwhile=None, rows=None):
                     name="skmlp-meanwhile", daemon=True)
                 early.start()
         members = [member for program in groups.values() for member in program]
-        alone_in_lanes = n_workers <= 1 and members and _alone_in_lanes([members])
+        alone_in_lanes = n_workers <= 1 and bool(members) and _alone_in_lanes([members])
         if alone_in_lanes and rows is not None:
             for _, run in members:
                 if run.val_data is None and run.spec.batch_size == rows[1]:

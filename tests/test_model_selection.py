@@ -314,6 +314,15 @@ def test_a_search_compiles_its_refits_program_while_its_stacks_train(digits, mon
     compiled.clear()
     _quiet(GridSearchCV(pipe, grid, cv=3, refit=best).fit, X, y)
     assert compiled == [0] and _programs.train_epochs.trace_count - before == 1
+    # and so does a search whose fits train sparse (their programs are shaped by the data's
+    # non-zeros: a dense stand-in would compile a program nobody runs)
+    sparse_X = (X > 8).astype(float)
+    sparse = MLPClassifier(hidden_layer_sizes=(26,), max_iter=3, input_layout="sparse",
+                           random_state=0)
+    before = _programs.train_epochs.trace_count
+    compiled.clear()
+    _quiet(GridSearchCV(sparse, {"alpha": [1e-4, 1e-1]}, cv=3, refit=best).fit, sparse_X, y)
+    assert compiled == [0] and _programs.train_epochs.trace_count - before == 1
     # and so does a search on data above the size bound (no stand-in copies of large data)
     monkeypatch.setattr(search_module, "REFIT_AHEAD_MAX_BYTES", X.nbytes - 1)
     pipe.set_params(mlpclassifier__hidden_layer_sizes=(25,))

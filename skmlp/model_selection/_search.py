@@ -341,12 +341,9 @@ class _StackedSearchMixin(DocLinkMixin):
         def compile_refit(runs, cached_only=False):
             from .. import _training
 
-            if cached_only:  # the first fit prepared: the program it shows, if cached
-                estimators = [est for est, *_ in stacked if hasattr(est, "input_layout_")]
-            else:
-                estimators = [est for est, *_ in stacked]
+            # runs: every prepared fit, or with cached_only the first (its program, if cached)
             if len({run.model_signature() for run in runs}) != 1 or any(
-                    getattr(est, "input_layout_", None) != "dense" for est in estimators):
+                    not isinstance(run.data[0], np.ndarray) for run in runs):
                 return None  # several programs, or sparse ones (shaped by the data's non-zeros)
             est = clone(estimator).set_params(random_state=0, input_layout="dense")
             est._validate_params()
