@@ -318,12 +318,13 @@ def train_epoch_stack(state, data, order, hparams, active, spec, val_data=None, 
     new_state, metrics = jax.vmap(group)(state, data, order, hparams, val_data)
 
     # A stopped model keeps its state, and so does a model whose epoch diverged (NaN loss).
-    keep = active & jax.numpy.isfinite(metrics["loss"])
+    with train.inlined():
+        keep = active & jax.numpy.isfinite(metrics["loss"])
 
-    def keep_stopped(new, old):
-        return jax.numpy.where(keep.reshape(keep.shape + (1,) * (new.ndim - 2)), new, old)
+        def keep_stopped(new, old):
+            return jax.numpy.where(keep.reshape(keep.shape + (1,) * (new.ndim - 2)), new, old)
 
-    return jax.tree_util.tree_map(keep_stopped, new_state, state), metrics
+        return jax.tree_util.tree_map(keep_stopped, new_state, state), metrics
 
 
 # No program's state is donated: the host keeps the state it passes in, a single fit's to go

@@ -8,6 +8,7 @@ share one compiled program. The order is drawn on the host, as scikit-learn draw
 inside the program would cost a third of its compile time.
 """
 
+import contextlib
 from typing import Any, NamedTuple
 
 import jax
@@ -46,6 +47,22 @@ class TrainSpec(NamedTuple):
 PREGATHER_BYTES = 128 * 2**20
 
 
+@contextlib.contextmanager
+def inlined():
+    """Trace jax.numpy's functions straight into the enclosing program.
+
+    Each of them is a ``jit`` of its own (``inline=True``): its first call with an argument
+    signature traces a sub-program that is then copied into the caller's. Under
+    ``jax.disable_jit`` they bind their primitives directly, giving the same program (weights
+    bit-identical) in less time: a cold digits fit's trace lost 0.04-0.05 s of its 0.2-0.3 s.
+    This is scoped to the tracing thread and to code that has no loop of its own:
+    ``lax.scan`` (and ``fori_loop``) run as Python loops under ``disable_jit``, so a scan must
+    never be called inside this context; a user's optax transformation never is either.
+    """
+    with jax.disable_jit():
+        yield
+
+
 def _optimizer(spec, hparams):
     if spec.optimizer is not None:
         return spec.optimizer.tx
@@ -64,12 +81,16 @@ def objective(params, model_state, X, Y, w, mask, hparams, spec, key=None, train
 
 def _train_step(state, batch, hparams, spec):
     X, Y, w, mask = batch
-    key, sub = jax.random.split(state.key) if spec.net.dropout else (state.key, None)
-    (value, model_state), grads = jax.value_and_grad(objective, has_aux=True)(
-        state.params, state.model_state, X, Y, w, mask, hparams, spec, sub)
+    with inlined():
+        key, sub = jax.random.split(state.key) if spec.net.dropout else (state.key, None)
+        (value, model_state), grads = jax.value_and_grad(objective, has_aux=True)(
+            state.params, state.model_state, X, Y, w, mask, hparams, spec, sub)
     tx = _optimizer(spec, hparams)
-    updates, opt_state = tx.update(grads, state.opt_state, state.params)
-    params = optax.apply_updates(state.params, updates)
+    # a built-in solver's update is this module's code; a user's may hold loops of its own
+    with inlined() if spec.optimizer is None else contextlib.nullcontext():
+        updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    with inlined():
+        params = optax.apply_updates(state.params, updates)
     return TrainState(params, model_state, opt_state, key), value
 
 
@@ -89,45 +110,51 @@ def train_epoch(state, data, order, hparams, spec, val_data=None, n_steps=None):
     """
     X, Y, w, mask = data
     n_batches = w.shape[0] // spec.batch_size
-    batches = order.reshape(n_batches, spec.batch_size)
     pregather = sum(a.nbytes for a in jax.tree_util.tree_leaves(data)) <= PREGATHER_BYTES
-    if pregather:
-        # Small data: one gather of the whole epoch in visiting order, then contiguous
-        # minibatch slices (a gather of 200 rows per step cost 4x its bytes' worth on a CPU).
-        xs = jax.tree_util.tree_map(
-            lambda a: a.reshape(n_batches, spec.batch_size, *a.shape[1:]),
-            take_rows(data, order))
-    else:  # large data: no second copy of it; each step gathers its own rows
-        xs = batches
-    # Real rows come first in ``order``: minibatch i holds min(batch, n - i * batch) of them.
-    n_rows = jnp.sum(mask)
+    with inlined():
+        batches = order.reshape(n_batches, spec.batch_size)
+        if pregather:
+            # Small data: one gather of the whole epoch in visiting order, then contiguous
+            # minibatch slices (a gather of 200 rows per step cost 4x its bytes' worth on a
+            # CPU).
+            xs = jax.tree_util.tree_map(
+                lambda a: a.reshape(n_batches, spec.batch_size, *a.shape[1:]),
+                take_rows(data, order))
+        else:  # large data: no second copy of it; each step gathers its own rows
+            xs = batches
+        # Real rows come first in ``order``: minibatch i holds min(batch, n - i * batch).
+        n_rows = jnp.sum(mask)
+        steps = jnp.arange(n_batches, dtype=jnp.int32)
 
     def step(state, xs):
         i, batch = xs
-        if not pregather:
-            batch = take_rows(data, batch)
-        n_real = jnp.clip(n_rows - i * spec.batch_size, 0, spec.batch_size)
+        with inlined():
+            if not pregather:
+                batch = take_rows(data, batch)
+            n_real = jnp.clip(n_rows - i * spec.batch_size, 0, spec.batch_size)
+            go = n_real > 0 if n_steps is None else i < n_steps
 
         def run(state):
             new_state, value = _train_step(state, batch, hparams, spec)
-            return new_state, value * n_real
+            with inlined():
+                return new_state, value * n_real
 
         def skip(state):
             return state, jnp.zeros((), w.dtype)
 
-        return jax.lax.cond(n_real > 0 if n_steps is None else i < n_steps, run, skip, state)
+        return jax.lax.cond(go, run, skip, state)
 
-    steps = jnp.arange(n_batches, dtype=jnp.int32)
     new_state, weighted_losses = jax.lax.scan(step, state, (steps, xs))
-    loss = jnp.sum(weighted_losses) / n_rows
-    # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
-    # reports a NaN loss; the caller keeps the state it passed in and stops. One sum per
-    # parameter array detects a non-finite entry (a sum of finite weights overflows only for
-    # weights near the largest float, which have diverged too); a rollback here, a select
-    # over the whole state, cost a third of this program's compile time.
-    finite = jnp.isfinite(loss + sum(jnp.sum(p) for p in
-                                     jax.tree_util.tree_leaves(new_state.params)))
-    loss = jnp.where(finite, loss, jnp.nan)
+    with inlined():
+        loss = jnp.sum(weighted_losses) / n_rows
+        # A diverged epoch (non-finite loss, or a last update that overflowed the parameters)
+        # reports a NaN loss; the caller keeps the state it passed in and stops. One sum per
+        # parameter array detects a non-finite entry (a sum of finite weights overflows only
+        # for weights near the largest float, which have diverged too); a rollback here, a
+        # select over the whole state, cost a third of this program's compile time.
+        finite = jnp.isfinite(loss + sum(jnp.sum(p) for p in
+                                         jax.tree_util.tree_leaves(new_state.params)))
+        loss = jnp.where(finite, loss, jnp.nan)
     state = new_state
     metrics = {"loss": loss}
     if val_data is not None:
@@ -148,20 +175,25 @@ def train_epochs(state, data, orders, n_epochs, hparams, spec, val_data=None):
     """
     dtype = data[2].dtype
     names = ("loss",) if val_data is None else ("loss", "val_score", "val_loss")
-    figures = {k: jnp.full(orders.shape[:1], jnp.nan, dtype) for k in names}
+    with inlined():
+        figures = {k: jnp.full(orders.shape[:1], jnp.nan, dtype) for k in names}
+        start = (jnp.zeros((), jnp.int32), state, figures, jnp.ones((), bool))
 
     def go_on(carry):
         i, _, _, finite = carry
-        return (i < n_epochs) & finite
+        with inlined():
+            return (i < n_epochs) & finite
 
     def epoch(carry):
         i, state, figures, _ = carry
-        state, metrics = train_epoch(state, data, orders[i], hparams, spec, val_data)
-        figures = {k: v.at[i].set(metrics[k].astype(dtype)) for k, v in figures.items()}
-        return i + 1, state, figures, jnp.isfinite(metrics["loss"])
+        with inlined():
+            order = orders[i]
+        state, metrics = train_epoch(state, data, order, hparams, spec, val_data)
+        with inlined():
+            figures = {k: v.at[i].set(metrics[k].astype(dtype)) for k, v in figures.items()}
+            return i + 1, state, figures, jnp.isfinite(metrics["loss"])
 
-    _, state, figures, _ = jax.lax.while_loop(
-        go_on, epoch, (jnp.zeros((), jnp.int32), state, figures, jnp.ones((), bool)))
+    _, state, figures, _ = jax.lax.while_loop(go_on, epoch, start)
     return state, figures
 
 
@@ -178,6 +210,11 @@ def _r2(P, Y, w):
 
 def evaluate(params, model_state, data, hparams, spec):
     """Validation score (accuracy or R^2, NaN for non-finite predictions) and loss."""
+    with inlined():
+        return _evaluate(params, model_state, data, hparams, spec)
+
+
+def _evaluate(params, model_state, data, hparams, spec):
     X, Y, w, mask = data
     z, _ = forward(params, model_state, X, spec.net)
     if spec.score == "accuracy":
@@ -207,8 +244,9 @@ def full_batch_value_and_grad(params, model_state, data, hparams, spec):
     n_chunks = w.shape[0] // spec.batch_size
     if n_chunks == 1:
         # Batch norm normalizes with the full batch's statistics; dropout never runs here.
-        (value, _), grads = jax.value_and_grad(objective, has_aux=True)(
-            params, model_state, X, Y, w, mask, hparams, spec, None, spec.net.batch_norm)
+        with inlined():
+            (value, _), grads = jax.value_and_grad(objective, has_aux=True)(
+                params, model_state, X, Y, w, mask, hparams, spec, None, spec.net.batch_norm)
         return value, grads
 
     def chunk_loss_sum(params, chunk):
@@ -217,17 +255,20 @@ def full_batch_value_and_grad(params, model_state, data, hparams, spec):
         return jnp.sum(wc * sample_losses(spec.loss, spec.net.out_activation, z, Yc, hparams))
 
     def accumulate(total, chunk):
-        value, grads = jax.value_and_grad(chunk_loss_sum)(params, chunk)
-        return jax.tree_util.tree_map(jnp.add, total, (value, grads)), None
+        with inlined():
+            value, grads = jax.value_and_grad(chunk_loss_sum)(params, chunk)
+            return jax.tree_util.tree_map(jnp.add, total, (value, grads)), None
 
     def chunks(a):
         return a.reshape(n_chunks, spec.batch_size, *a.shape[1:])
 
-    zero = (jnp.zeros((), w.dtype), jax.tree_util.tree_map(jnp.zeros_like, params))
-    (loss_sum, grads), _ = jax.lax.scan(
-        accumulate, zero, jax.tree_util.tree_map(chunks, (X, Y, w)))
-    pen, pen_grads = jax.value_and_grad(lambda p: penalty(p["coefs"], spec.penalty, hparams))(
-        params)
-    sw = jnp.sum(w)
-    grads = jax.tree_util.tree_map(lambda g, pg: (g + pg) / sw, grads, pen_grads)
-    return (loss_sum + pen) / sw, grads
+    with inlined():
+        zero = (jnp.zeros((), w.dtype), jax.tree_util.tree_map(jnp.zeros_like, params))
+        xs = jax.tree_util.tree_map(chunks, (X, Y, w))
+    (loss_sum, grads), _ = jax.lax.scan(accumulate, zero, xs)
+    with inlined():
+        pen, pen_grads = jax.value_and_grad(
+            lambda p: penalty(p["coefs"], spec.penalty, hparams))(params)
+        sw = jnp.sum(w)
+        grads = jax.tree_util.tree_map(lambda g, pg: (g + pg) / sw, grads, pen_grads)
+        return (loss_sum + pen) / sw, grads
