@@ -28,14 +28,17 @@ _REPORT = contextvars.ContextVar("skmlp_report_compiles", default=False)
 
 
 @contextlib.contextmanager
-def report_compiles(enabled=True):
-    """Within this context, say on stdout when a program is compiled or loaded from the
-    compile cache, and how long it took (a verbose fit's first epoch is otherwise silent)."""
-    token = _REPORT.set(bool(enabled))
+def fitting(verbose=False):
+    """The context of a fit's work with programs. With ``verbose``, say on stdout when a
+    program is compiled or loaded from the compile cache, and how long it took (a verbose fit's
+    first epoch is otherwise silent). On exit, the programs compiled meanwhile are on disk:
+    they are written on helper threads (``_compile_cache.store_soon``)."""
+    token = _REPORT.set(bool(verbose))
     try:
         yield
     finally:
         _REPORT.reset(token)
+        _compile_cache.wait_for_stores()
 
 
 _GC_LOCK = threading.Lock()
@@ -261,7 +264,7 @@ class Program:
             print(f" done in {time.perf_counter() - start:.2f} s{where}")
             sys.stdout.flush()
         if use_disk:
-            _compile_cache.store(_compile_cache.entry_key(self.name, *key), compiled)
+            _compile_cache.store_soon(_compile_cache.entry_key(self.name, *key), compiled)
         return compiled
 
     def _load_or_compile(self, key, dynamic, static):

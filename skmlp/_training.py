@@ -375,7 +375,7 @@ def prepare(*, X, y, sample_weight, random_state, incremental, layout, spec, rul
     hyperparameters but the learning rate, which the schedule gives; ``history`` the record of
     earlier calls (its optimizer state and schedule carry over when ``incremental``).
     """
-    with precision(dtype), _programs.report_compiles(bool(rules.verbose)):
+    with precision(dtype), _programs.fitting(bool(rules.verbose)):
         val_data = None
         if rules.early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = _validation_split(
@@ -422,7 +422,7 @@ def fit_lbfgs(*, X, y, sample_weight, layout, spec, rules, dtype, weights, hpara
     Returns the trained ``(params, model_state)`` as host arrays, the final loss and the
     number of iterations.
     """
-    with precision(dtype), _programs.report_compiles(bool(rules.verbose)):
+    with precision(dtype), _programs.fitting(bool(rules.verbose)):
         n_samples = X.shape[0]
         if layout == "sparse" and not spec.net.batch_norm:  # see full_batch_value_and_grad
             chunk = min(_LBFGS_SPARSE_CHUNK, n_samples)
@@ -573,7 +573,7 @@ def train(runs, interrupt, shape=None):
     arrays: the caller fetches what it needs).
     """
     with precision(runs[0].dtype), \
-            _programs.report_compiles(any(run.rules.verbose for run in runs)):
+            _programs.fitting(any(run.rules.verbose for run in runs)):
         return _Stack(runs, shape).train(interrupt)
 
 

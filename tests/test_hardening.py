@@ -250,6 +250,27 @@ def test_clear_compile_cache_removes_every_program(cache_dir, digits):
     assert list(cache_dir.glob("*.xla"))  # compiled and stored again
 
 
+def test_a_compiled_program_is_written_on_a_helper_thread_and_on_disk_when_the_fit_returns(
+        cache_dir, digits, monkeypatch):
+    """Writing the entry (0.03 s for the digits epoch) does not hold up the first epoch."""
+    X, y = digits
+    writers = []
+    store = _compile_cache.store
+
+    def spy(key, compiled):
+        writers.append(threading.current_thread().name)
+        store(key, compiled)
+
+    monkeypatch.setattr(_compile_cache, "store", spy)
+    _fit(MLPClassifier(hidden_layer_sizes=(3,), max_iter=2), X, y)
+    assert writers == ["skmlp-cache-store"]
+    assert len(list(cache_dir.glob("train_epochs-*.xla"))) == 1
+    _forget_in_memory()
+    traces = _traces()
+    _fit(MLPClassifier(hidden_layer_sizes=(3,), max_iter=2), X, y)
+    assert _traces() == traces  # loaded, not compiled
+
+
 # ------------------------------------------------------------------ 3. entries under wrong names
 
 
