@@ -28,17 +28,20 @@ _REPORT = contextvars.ContextVar("skmlp_report_compiles", default=False)
 
 
 @contextlib.contextmanager
-def fitting(verbose=False):
+def fitting(verbose=False, written=True):
     """The context of a fit's work with programs. With ``verbose``, say on stdout when a
     program is compiled or loaded from the compile cache, and how long it took (a verbose fit's
-    first epoch is otherwise silent). On exit, the programs compiled meanwhile are on disk:
-    they are written on helper threads (``_compile_cache.store_soon``)."""
+    first epoch is otherwise silent). With ``written``, the programs compiled meanwhile are on
+    disk on exit: they are written on helper threads (``_compile_cache.store_soon``). A fit's
+    preparation leaves them to its training, which ends the fit: a search prepares its fits
+    while its refit's program compiles on another thread."""
     token = _REPORT.set(bool(verbose))
     try:
         yield
     finally:
         _REPORT.reset(token)
-        _compile_cache.wait_for_stores()
+        if written:
+            _compile_cache.wait_for_stores()
 
 
 _GC_LOCK = threading.Lock()

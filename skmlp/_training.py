@@ -375,7 +375,7 @@ def prepare(*, X, y, sample_weight, random_state, incremental, layout, spec, rul
     hyperparameters but the learning rate, which the schedule gives; ``history`` the record of
     earlier calls (its optimizer state and schedule carry over when ``incremental``).
     """
-    with precision(dtype), _programs.fitting(bool(rules.verbose)):
+    with precision(dtype), _programs.fitting(bool(rules.verbose), written=False):
         val_data = None
         if rules.early_stopping:
             X, y, sample_weight, X_val, y_val, sw_val = _validation_split(
