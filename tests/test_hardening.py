@@ -252,18 +252,33 @@ def test_clear_compile_cache_removes_every_program(cache_dir, digits):
 
 def test_a_compiled_program_is_written_on_a_helper_thread_and_on_disk_when_the_fit_returns(
         cache_dir, digits, monkeypatch):
-    """Writing the entry (0.03 s for the digits epoch) does not hold up the first epoch."""
+    """Writing the entry (0.03 s for the digits epoch) does not hold up the first epoch: the
+    write waits here until an epoch was dispatched, which it never would if the fit waited
+    for the write first."""
+    from skmlp import _training
+
     X, y = digits
-    writers = []
-    store = _compile_cache.store
+    writers, first_epoch = [], threading.Event()
+    store, executable = _compile_cache.store, _training._Stack._executable
 
     def spy(key, compiled):
-        writers.append(threading.current_thread().name)
+        writers.append((threading.current_thread().name, first_epoch.wait(timeout=60)))
         store(key, compiled)
 
+    def watched(stack, *args):
+        call, program = executable(stack, *args)
+
+        def epochs(*a):
+            out = call(*a)
+            first_epoch.set()
+            return out
+
+        return epochs, program
+
     monkeypatch.setattr(_compile_cache, "store", spy)
+    monkeypatch.setattr(_training._Stack, "_executable", watched)
     _fit(MLPClassifier(hidden_layer_sizes=(3,), max_iter=2), X, y)
-    assert writers == ["skmlp-cache-store"]
+    assert writers == [("skmlp-cache-store", True)]
     assert len(list(cache_dir.glob("train_epochs-*.xla"))) == 1
     _forget_in_memory()
     traces = _traces()
