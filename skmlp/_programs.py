@@ -108,11 +108,13 @@ class Program:
 
     max_executables = 32
 
-    def __init__(self, fun, static_argnames=(), donate_argnames=(), cpu_float64_options=None):
+    def __init__(self, fun, static_argnames=(), donate_argnames=(), cpu_dense_options=None):
         self.name = fun.__name__
         self.static_argnames = tuple(static_argnames)
         self.donate_argnames = tuple(donate_argnames)
-        self.cpu_float64_options = dict(cpu_float64_options or {})
+        # XLA options for dense data of one floating-point type, by that type
+        self.cpu_dense_options = {np.dtype(k): dict(v)
+                                  for k, v in (cpu_dense_options or {}).items()}
         self.trace_count = 0
         self._fun = fun
         self._signature = inspect.signature(fun)
@@ -279,15 +281,15 @@ class Program:
         return compiled
 
     def _compiler_options(self, device, dynamic):
-        """XLA options for this compile on a CPU: ``_CPU_OPTIONS``, and
-        ``cpu_float64_options`` when the program's data are dense float64 arrays. None (XLA's
-        defaults) on other devices."""
+        """XLA options for this compile on a CPU: ``_CPU_OPTIONS``, and ``cpu_dense_options``'
+        entry for the program's data type when its data are dense arrays of that one type.
+        None (XLA's defaults) on other devices."""
         if getattr(device, "platform", None) != "cpu":
             return None
-        leaves = jax.tree_util.tree_leaves(dynamic.get("data"))
-        if leaves and all(getattr(x, "dtype", None) == np.float64 for x in leaves):
-            return {**_CPU_OPTIONS, **self.cpu_float64_options}
-        return dict(_CPU_OPTIONS)
+        dtypes = {np.dtype(getattr(x, "dtype", object))
+                  for x in jax.tree_util.tree_leaves(dynamic.get("data"))}
+        dense = self.cpu_dense_options.get(dtypes.pop(), {}) if len(dtypes) == 1 else {}
+        return {**_CPU_OPTIONS, **dense}
 
 
 def _accepts(compiled, dynamic):
@@ -348,16 +350,24 @@ _CPU_OPTIONS = {"xla_backend_optimization_level": 1}
 # (its reductions, 20 us for a 200x100 column sum, are slower than XLA's own loops). A stack
 # gains as much on the README's 4 x 3 grid (cold 1.61 -> 1.41 s, warm 0.87 -> 0.83 s) and runs
 # as fast on the 9 x 5 one. The reductions' summation order changes the weights in the last
-# bit (1e-16), and runs stay bit-identical to each other. Float32 epochs ran 10% slower with
-# them, and keep XLA's defaults.
+# bit (1e-16), and runs stay bit-identical to each other.
 _CPU_FLOAT64_OPTIONS = {
     "xla_cpu_use_fusion_emitters": False,
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
 }
+# A single fit's dense float32 epochs take the older loop emitters alone: XLA's newer ones
+# compiled the digits epoch in 1.45 s against 0.95 s (a cold float32 digits fit: 2.08 s
+# against 1.59 s, medians of six alternating fresh processes), and ran no faster: the
+# digits, 15000 x 100 (100, 100) and MNIST (500, 500) epochs ran within 4% either way, the
+# whole warm digits fit within noise. YNNPACK's matrix products, which float64 also takes,
+# made no float32 epoch faster (MNIST's 4% slower). A float32 stack keeps XLA's defaults: the
+# older emitters ran its 9 x 5 digits epochs 9% slower (one in-process alternating run).
+_CPU_FLOAT32_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 train_epochs = Program(train.train_epochs, static_argnames=("spec",),
-                       cpu_float64_options=_CPU_FLOAT64_OPTIONS)
+                       cpu_dense_options={np.float64: _CPU_FLOAT64_OPTIONS,
+                                          np.float32: _CPU_FLOAT32_OPTIONS})
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
-                            cpu_float64_options=_CPU_FLOAT64_OPTIONS)
+                            cpu_dense_options={np.float64: _CPU_FLOAT64_OPTIONS})
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))
 
 PROGRAMS = (train_epochs, train_epoch_stack, full_batch_value_and_grad)

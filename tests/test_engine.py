@@ -388,17 +388,22 @@ def test_stack_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, param
 
 
 def test_cpu_compiler_options_follow_the_data():
-    # Dense float64 epochs get the float64 options on top of every CPU program's; float32 or
-    # sparse (integer indices) data, XLA's defaults but the optimisation level; other devices
-    # none.
+    # Dense epochs get their data type's options on top of every CPU program's: float64 the
+    # float64 options, a single fit's float32 the older emitters; a float32 stack, sparse
+    # data (integer indices) and L-BFGS, XLA's defaults but the optimisation level; other
+    # devices none.
     cpu = jax.devices("cpu")[0]
-    program = _programs.train_epochs
+    program, stack = _programs.train_epochs, _programs.train_epoch_stack
     dense64 = {"data": (np.zeros((4, 3)), np.zeros(4))}
-    assert program._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
-                                                       **_programs._CPU_FLOAT64_OPTIONS}
-    for data in ((np.zeros((4, 3), np.float32), np.zeros(4, np.float32)),
-                 (np.zeros((4, 3)), np.zeros((4, 3), np.int32))):
-        assert program._compiler_options(cpu, {"data": data}) == _programs._CPU_OPTIONS
+    dense32 = {"data": (np.zeros((4, 3), np.float32), np.zeros(4, np.float32))}
+    for each in (program, stack):
+        assert each._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
+                                                        **_programs._CPU_FLOAT64_OPTIONS}
+    assert program._compiler_options(cpu, dense32) == {**_programs._CPU_OPTIONS,
+                                                       "xla_cpu_use_fusion_emitters": False}
+    assert stack._compiler_options(cpu, dense32) == _programs._CPU_OPTIONS
+    sparse = {"data": (np.zeros((4, 3)), np.zeros((4, 3), np.int32))}
+    assert program._compiler_options(cpu, sparse) == _programs._CPU_OPTIONS
     assert _programs.full_batch_value_and_grad._compiler_options(cpu, dense64) == \
         _programs._CPU_OPTIONS
 
@@ -415,8 +420,8 @@ def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypat
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         expected = MLPClassifier(**kw).fit(X / 16, y)
-        monkeypatch.setattr(_programs.train_epochs, "cpu_float64_options",
-                            {"xla_cpu_no_such_option_anywhere": True})
+        monkeypatch.setattr(_programs.train_epochs, "cpu_dense_options",
+                            {np.dtype(np.float64): {"xla_cpu_no_such_option_anywhere": True}})
         monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
         _programs.train_epochs.clear()
         traces = _programs.train_epochs.trace_count
