@@ -356,14 +356,16 @@ _CPU_FLOAT64_OPTIONS = {
     "xla_cpu_experimental_ynn_fusion_type": "LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
 }
 # A single fit's dense float32 epochs take the older loop emitters alone: XLA's newer ones
-# compiled the digits epoch in 1.45 s against 0.95 s (a cold float32 digits fit: 2.08 s
-# against 1.59 s, medians of six alternating fresh processes), and ran no faster: the
-# digits, 15000 x 100 (100, 100) and MNIST (500, 500) epochs ran within 4% either way, the
-# whole warm digits fit within noise. YNNPACK's matrix products, which float64 also takes,
-# made no float32 epoch faster (MNIST's 4% slower). A float32 stack keeps XLA's defaults: the
-# older emitters ran its 9 x 5 digits epochs 9% slower (one in-process alternating run).
-# Sparse epochs keep them too: the older emitters compiled the MovieLens-shaped one-hot epoch
-# in 0.9 s against 1.7 s, but ran it 40% slower.
+# compiled the digits epoch in 1.45 s against 0.95 s (a cold float32 digits fit: 2.08 s against
+# 1.59 s, medians of six alternating fresh processes) and ran it 0-6% faster in-process (four
+# runs); they ran the 15000 x 100 (100, 100) and MNIST (500, 500) epochs within 3% either way,
+# and the whole warm digits fit within noise. YNNPACK's matrix products, which float64 also
+# takes, made no float32 epoch faster (MNIST's 4% slower). A float32 stack keeps XLA's defaults:
+# the older emitters ran its 9 x 5 digits epochs 9% slower (one in-process alternating run), and
+# with YNNPACK's products as well the warm float32 9 x 5 search was no faster (3.17 s against
+# 3.30 s, medians of seven alternating processes, lanes 2.64 s against 2.68 s). Sparse epochs
+# keep XLA's defaults too: the older emitters compiled the MovieLens-shaped one-hot epoch in
+# 0.9 s against 1.7 s, but ran it 40% slower.
 _CPU_FLOAT32_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 train_epochs = Program(train.train_epochs, static_argnames=("spec",),
                        cpu_dense_options={np.float64: _CPU_FLOAT64_OPTIONS,
