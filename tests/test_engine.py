@@ -413,6 +413,40 @@ def test_cpu_compiler_options_follow_the_data():
     assert program._compiler_options(Gpu(), dense64) is None
 
 
+def test_fits_compile_with_their_data_types_options(digits, monkeypatch):
+    # What real fits hand the compiler: their padded data (X, Y, weights, mask) must all be
+    # of the compute type for its options to apply, so the table above is checked in use.
+    from skmlp.model_selection import GridSearchCV as StackedSearch
+
+    X, y = digits
+    seen = []
+    options = _programs.Program._compiler_options
+
+    def spy(program, device, dynamic):
+        seen.append((program.name, options(program, device, dynamic)))
+        return seen[-1][1]
+
+    monkeypatch.setattr(_programs.Program, "_compiler_options", spy)
+    monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
+    for program in _programs.PROGRAMS:
+        program.clear()
+    kw = dict(hidden_layer_sizes=(7,), max_iter=2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(compute_dtype="float32", **kw).fit(X / 16, y)
+        MLPClassifier(**kw).fit(X / 16, y)
+        StackedSearch(MLPClassifier(compute_dtype="float32", **kw),
+                      {"alpha": [1e-4, 1e-3]}, cv=2).fit(X / 16, y)
+    for program in _programs.PROGRAMS:
+        program.clear()
+    cpu = _programs._CPU_OPTIONS
+    assert seen == [
+        ("train_epochs", {**cpu, "xla_cpu_use_fusion_emitters": False}),
+        ("train_epochs", {**cpu, **_programs._CPU_FLOAT64_OPTIONS}),
+        ("train_epoch_stack", cpu),  # the refit reuses the first fit's program
+    ]
+
+
 def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):
     # The CPU options are XLA's own flags; an XLA without one compiles with its defaults.
     X, y = digits
