@@ -389,16 +389,19 @@ def test_stack_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, param
 
 def test_cpu_compiler_options_follow_the_data():
     # Dense epochs get their data type's options on top of every CPU program's: float64 the
-    # float64 options, a single fit's float32 the older emitters; a float32 stack, sparse
+    # float64 options (a single fit's with XLA's sums kept whole), a single fit's float32 the
+    # older emitters; a float32 stack, sparse
     # data (integer indices) and L-BFGS, XLA's defaults but the optimisation level; other
     # devices none.
     cpu = jax.devices("cpu")[0]
     program, stack = _programs.train_epochs, _programs.train_epoch_stack
     dense64 = {"data": (np.zeros((4, 3)), np.zeros(4))}
     dense32 = {"data": (np.zeros((4, 3), np.float32), np.zeros(4, np.float32))}
-    for each in (program, stack):
-        assert each._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
-                                                        **_programs._CPU_FLOAT64_OPTIONS}
+    assert program._compiler_options(cpu, dense64) == {
+        **_programs._CPU_OPTIONS, **_programs._CPU_FLOAT64_OPTIONS,
+        "xla_disable_hlo_passes": "tree_reduction_rewriter"}
+    assert stack._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
+                                                     **_programs._CPU_FLOAT64_OPTIONS}
     assert program._compiler_options(cpu, dense32) == {**_programs._CPU_OPTIONS,
                                                        "xla_cpu_use_fusion_emitters": False}
     assert stack._compiler_options(cpu, dense32) == _programs._CPU_OPTIONS
@@ -442,9 +445,25 @@ def test_fits_compile_with_their_data_types_options(digits, monkeypatch):
     cpu = _programs._CPU_OPTIONS
     assert seen == [
         ("train_epochs", {**cpu, "xla_cpu_use_fusion_emitters": False}),
-        ("train_epochs", {**cpu, **_programs._CPU_FLOAT64_OPTIONS}),
+        ("train_epochs", {**cpu, **_programs._CPU_FLOAT64_FIT_OPTIONS}),
         ("train_epoch_stack", cpu),  # the refit reuses the first fit's program
     ]
+
+
+def test_a_float64_fit_compiles_its_sums_whole(digits, monkeypatch):
+    # The pass named in the single fit's float64 options must exist in this XLA: a misspelt
+    # name is ignored without a word, and each sum over 32 numbers would again compile as two
+    # kernels of its own (a reduce-window of partial sums, then their sum).
+    X, y = digits
+    monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
+    _programs.train_epochs.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier(hidden_layer_sizes=(7,), max_iter=2, random_state=0).fit(X / 16, y)
+    (compiled,) = _programs.train_epochs._executables.values()
+    _programs.train_epochs.clear()
+    text = compiled.as_text()
+    assert " reduce(" in text and "reduce-window(" not in text
 
 
 def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):
