@@ -450,6 +450,19 @@ def test_fits_compile_with_their_data_types_options(digits, monkeypatch):
     ]
 
 
+def test_llvm_compiles_a_program_in_four_parts_per_core(monkeypatch):
+    # XLA's default, 32 parts, is kept where there are 8 cores or more; every option of every
+    # table is one this XLA knows (an unknown one would drop them all, without a word).
+    for cores, parts in ((1, 4), (2, 8), (8, 32), (64, 32)):
+        monkeypatch.setattr(_programs.os, "sched_getaffinity", lambda pid: set(range(cores)),
+                            raising=False)
+        assert _programs._codegen_parts() == parts
+    x = np.zeros(3)
+    for options in (_programs._CPU_OPTIONS, _programs._CPU_FLOAT64_FIT_OPTIONS,
+                    _programs._CPU_FLOAT32_OPTIONS):
+        jax.jit(lambda a: a + 1).lower(x).compile({**_programs._CPU_OPTIONS, **options})
+
+
 def test_a_float64_fit_compiles_its_sums_whole(digits, monkeypatch):
     # The pass named in the single fit's float64 options must exist in this XLA: a misspelt
     # name is ignored without a word, and each sum over 32 numbers would again compile as two
