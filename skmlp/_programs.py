@@ -388,9 +388,10 @@ _CPU_FLOAT32_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 # split it compiles in 0.59 s against 0.72 s and a cold digits fit takes 1.53 s against 1.63 s
 # (medians of eight alternating fresh processes, this project's 2-core machine in its slow
 # phase), the epochs run as fast and the weights are bit-identical (the losses reported differ
-# in the last bit). A float64 stack keeps the split: its warm 9 x 5 search ran 3% slower
-# without it (4.60 s against 4.44 s, medians of seven alternating processes). Float32 keeps it
-# for the accuracy of its long sums (a validation set's loss).
+# in the last bit). A float64 stack keeps the split: without it, a 5 x 5 digits (32,) stack
+# compiled in 0.91 s against 0.84 s (medians of six alternating compiles in one process) and
+# ran its epochs as fast. Float32 keeps it for the accuracy of its long sums (a validation
+# set's loss).
 _CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS,
                             "xla_disable_hlo_passes": "tree_reduction_rewriter"}
 train_epochs = Program(train.train_epochs, static_argnames=("spec",),
