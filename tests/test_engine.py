@@ -399,7 +399,7 @@ def test_cpu_compiler_options_follow_the_data():
     dense32 = {"data": (np.zeros((4, 3), np.float32), np.zeros(4, np.float32))}
     assert program._compiler_options(cpu, dense64) == {
         **_programs._CPU_OPTIONS, **_programs._CPU_FLOAT64_OPTIONS,
-        "xla_disable_hlo_passes": "tree_reduction_rewriter"}
+        "xla_disable_hlo_passes": "tree_reduction_rewriter,cpu-parallel-task-assigner"}
     assert stack._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
                                                      **_programs._CPU_FLOAT64_OPTIONS}
     assert program._compiler_options(cpu, dense32) == {**_programs._CPU_OPTIONS,
@@ -463,10 +463,11 @@ def test_llvm_compiles_a_program_in_four_parts_per_core(monkeypatch):
         jax.jit(lambda a: a + 1).lower(x).compile({**_programs._CPU_OPTIONS, **options})
 
 
-def test_a_float64_fit_compiles_its_sums_whole(digits, monkeypatch):
-    # The pass named in the single fit's float64 options must exist in this XLA: a misspelt
-    # name is ignored without a word, and each sum over 32 numbers would again compile as two
-    # kernels of its own (a reduce-window of partial sums, then their sum).
+def test_a_float64_fit_compiles_its_sums_whole_and_its_loops_undivided(digits, monkeypatch):
+    # The passes named in the single fit's float64 options must exist in this XLA: a misspelt
+    # name is ignored without a word. Each sum over 32 numbers would again compile as two
+    # kernels of its own (a reduce-window of partial sums, then their sum), and each loop
+    # would be cut in parts for the threads (``outer_dimension_partitions``).
     X, y = digits
     monkeypatch.setattr(_programs._compile_cache, "compile_cache_enabled", lambda: False)
     _programs.train_epochs.clear()
@@ -477,6 +478,7 @@ def test_a_float64_fit_compiles_its_sums_whole(digits, monkeypatch):
     _programs.train_epochs.clear()
     text = compiled.as_text()
     assert " reduce(" in text and "reduce-window(" not in text
+    assert "fusion(" in text and '"outer_dimension_partitions":["' not in text
 
 
 def test_an_unknown_compiler_option_falls_back_to_xla_defaults(digits, monkeypatch):
