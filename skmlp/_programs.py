@@ -109,13 +109,17 @@ class Program:
 
     max_executables = 32
 
-    def __init__(self, fun, static_argnames=(), donate_argnames=(), cpu_dense_options=None):
+    def __init__(self, fun, static_argnames=(), donate_argnames=(), cpu_dense_options=None,
+                 cpu_small_step_options=None):
         self.name = fun.__name__
         self.static_argnames = tuple(static_argnames)
         self.donate_argnames = tuple(donate_argnames)
-        # XLA options for dense data of one floating-point type, by that type
+        # XLA options for dense data of one floating-point type, by that type; and the ones
+        # that replace them where a minibatch step's arrays are small (``_small_steps``)
         self.cpu_dense_options = {np.dtype(k): dict(v)
                                   for k, v in (cpu_dense_options or {}).items()}
+        self.cpu_small_step_options = {np.dtype(k): dict(v)
+                                       for k, v in (cpu_small_step_options or {}).items()}
         self.trace_count = 0
         self._fun = fun
         self._signature = inspect.signature(fun)
@@ -256,7 +260,7 @@ class Program:
 
     def _compile(self, key, dynamic, static, lowered, start=None):
         start = time.perf_counter() if start is None else start
-        options = self._compiler_options(key[1], dynamic)
+        options = self._compiler_options(key[1], dynamic, static)
         try:
             compiled = lowered.compile(options) if options else lowered.compile()
         except jax.errors.JaxRuntimeError as exc:
@@ -281,16 +285,35 @@ class Program:
                                      start)
         return compiled
 
-    def _compiler_options(self, device, dynamic):
+    def _compiler_options(self, device, dynamic, static=None):
         """XLA options for this compile on a CPU: ``_CPU_OPTIONS``, and ``cpu_dense_options``'
-        entry for the program's data type when its data are dense arrays of that one type.
-        None (XLA's defaults) on other devices."""
+        entry for the program's data type when its data are dense arrays of that one type
+        (``cpu_small_step_options``' where its minibatch steps are small). None (XLA's
+        defaults) on other devices."""
         if getattr(device, "platform", None) != "cpu":
             return None
         dtypes = {np.dtype(getattr(x, "dtype", object))
                   for x in jax.tree_util.tree_leaves(dynamic.get("data"))}
-        dense = self.cpu_dense_options.get(dtypes.pop(), {}) if len(dtypes) == 1 else {}
+        dtype = dtypes.pop() if len(dtypes) == 1 else None
+        dense = self.cpu_dense_options.get(dtype, {})
+        if dtype in self.cpu_small_step_options and _small_steps(dynamic, static):
+            dense = self.cpu_small_step_options[dtype]
         return {**_CPU_OPTIONS, **dense}
+
+
+# A minibatch step is small when its widest array (the batch's rows times the widest of the
+# input and the layers) holds at most this many numbers: the digits (100,) network's 200 x 100.
+SMALL_STEP_NUMBERS = 2**15
+
+
+def _small_steps(dynamic, static):
+    """Whether a training program's minibatch steps are small (``SMALL_STEP_NUMBERS``)."""
+    spec = (static or {}).get("spec")
+    state, data = dynamic.get("state"), dynamic.get("data")
+    if spec is None or state is None or not data:
+        return False
+    widths = [np.shape(data[0])[-1]] + [np.shape(w)[-1] for w in state.params["coefs"]]
+    return spec.batch_size * max(widths) <= SMALL_STEP_NUMBERS
 
 
 def _accepts(compiled, dynamic):
@@ -391,18 +414,24 @@ _CPU_FLOAT32_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 # in the last bit). A float64 stack keeps the split: without it, a 5 x 5 digits (32,) stack
 # compiled in 0.91 s against 0.84 s (medians of six alternating compiles in one process) and
 # ran its epochs as fast. Float32 keeps it for the accuracy of its long sums (a validation
-# set's loss). Nor are a single fit's float64 loops cut in parts for the threads
-# (``cpu-parallel-task-assigner``): a minibatch's loops are too short to gain from two threads,
+# set's loss).
+_CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS,
+                            "xla_disable_hlo_passes": "tree_reduction_rewriter"}
+# Nor are a single fit's small float64 steps (``SMALL_STEP_NUMBERS``) cut in parts for the
+# threads (``cpu-parallel-task-assigner``): their loops are too short to gain from two threads,
 # and a search's lanes run two fits at once on two cores. The warm 9 x 5 search, which trains
 # its fits alone in the lanes, took 4.19 s against 4.39 s (medians of seven alternating
 # processes); a cold digits fit's epochs took 0.61 s against 0.65 s after a compile 0.04 s
 # longer (eight fresh processes, 1.43 s against 1.42 s in all), with bit-identical weights.
-_CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS,
-                            "xla_disable_hlo_passes":
-                                "tree_reduction_rewriter,cpu-parallel-task-assigner"}
+# Larger steps keep the parts: MNIST's (500, 500) epoch ran 8% slower without them (200 x 784
+# inputs), the 15000 x 100 (100, 100) one as fast (200 x 100).
+_CPU_FLOAT64_SMALL_STEP_OPTIONS = {
+    **_CPU_FLOAT64_FIT_OPTIONS,
+    "xla_disable_hlo_passes": "tree_reduction_rewriter,cpu-parallel-task-assigner"}
 train_epochs = Program(train.train_epochs, static_argnames=("spec",),
                        cpu_dense_options={np.float64: _CPU_FLOAT64_FIT_OPTIONS,
-                                          np.float32: _CPU_FLOAT32_OPTIONS})
+                                          np.float32: _CPU_FLOAT32_OPTIONS},
+                       cpu_small_step_options={np.float64: _CPU_FLOAT64_SMALL_STEP_OPTIONS})
 train_epoch_stack = Program(train_epoch_stack, static_argnames=("spec",),
                             cpu_dense_options={np.float64: _CPU_FLOAT64_OPTIONS})
 full_batch_value_and_grad = Program(train.full_batch_value_and_grad, static_argnames=("spec",))

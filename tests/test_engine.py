@@ -389,17 +389,17 @@ def test_stack_epochs_dispatched_ahead_change_nothing(digits, monkeypatch, param
 
 def test_cpu_compiler_options_follow_the_data():
     # Dense epochs get their data type's options on top of every CPU program's: float64 the
-    # float64 options (a single fit's with XLA's sums kept whole), a single fit's float32 the
-    # older emitters; a float32 stack, sparse
-    # data (integer indices) and L-BFGS, XLA's defaults but the optimisation level; other
-    # devices none.
+    # float64 options (a single fit's with XLA's sums kept whole, and its small steps' loops
+    # undivided), a single fit's float32 the older emitters; a float32 stack, sparse data
+    # (integer indices) and L-BFGS, XLA's defaults but the optimisation level; other devices
+    # none.
     cpu = jax.devices("cpu")[0]
     program, stack = _programs.train_epochs, _programs.train_epoch_stack
     dense64 = {"data": (np.zeros((4, 3)), np.zeros(4))}
     dense32 = {"data": (np.zeros((4, 3), np.float32), np.zeros(4, np.float32))}
-    assert program._compiler_options(cpu, dense64) == {
-        **_programs._CPU_OPTIONS, **_programs._CPU_FLOAT64_OPTIONS,
-        "xla_disable_hlo_passes": "tree_reduction_rewriter,cpu-parallel-task-assigner"}
+    fit64 = {**_programs._CPU_OPTIONS, **_programs._CPU_FLOAT64_OPTIONS,
+             "xla_disable_hlo_passes": "tree_reduction_rewriter"}
+    assert program._compiler_options(cpu, dense64) == fit64
     assert stack._compiler_options(cpu, dense64) == {**_programs._CPU_OPTIONS,
                                                      **_programs._CPU_FLOAT64_OPTIONS}
     assert program._compiler_options(cpu, dense32) == {**_programs._CPU_OPTIONS,
@@ -409,6 +409,25 @@ def test_cpu_compiler_options_follow_the_data():
     assert program._compiler_options(cpu, sparse) == _programs._CPU_OPTIONS
     assert _programs.full_batch_value_and_grad._compiler_options(cpu, dense64) == \
         _programs._CPU_OPTIONS
+
+    from skmlp._core import train
+
+    # a step's widest array: the batch's rows times the widest of input and layers
+    def fit(n_features, sizes, batch_size=200, dtype=np.float64):
+        coefs = [np.zeros((a, b), dtype) for a, b in zip([n_features, *sizes], sizes)]
+        dynamic = {"data": (np.zeros((4, n_features), dtype), np.zeros(4, dtype)),
+                   "state": train.TrainState({"coefs": coefs}, {}, (), None)}
+        spec = train.TrainSpec(net=None, loss="log_loss", batch_size=batch_size)
+        return program._compiler_options(cpu, dynamic, {"spec": spec})
+
+    small = {**fit64,
+             "xla_disable_hlo_passes": "tree_reduction_rewriter,cpu-parallel-task-assigner"}
+    assert fit(64, (100, 10)) == small  # digits (100,): 200 x 100
+    assert fit(163, (10,)) == small and fit(10, (163,)) == small  # 200 x 163 numbers
+    assert fit(164, (10,)) == fit64 and fit(10, (164,)) == fit64
+    assert fit(784, (500, 500, 10)) == fit64  # MNIST's
+    assert fit(64, (100, 10), batch_size=400) == fit64
+    assert fit(64, (100, 10), dtype=np.float32) == program._compiler_options(cpu, dense32)
 
     class Gpu:
         platform = "gpu"
@@ -425,8 +444,8 @@ def test_fits_compile_with_their_data_types_options(digits, monkeypatch):
     seen = []
     options = _programs.Program._compiler_options
 
-    def spy(program, device, dynamic):
-        seen.append((program.name, options(program, device, dynamic)))
+    def spy(program, device, dynamic, static=None):
+        seen.append((program.name, options(program, device, dynamic, static)))
         return seen[-1][1]
 
     monkeypatch.setattr(_programs.Program, "_compiler_options", spy)
@@ -445,7 +464,7 @@ def test_fits_compile_with_their_data_types_options(digits, monkeypatch):
     cpu = _programs._CPU_OPTIONS
     assert seen == [
         ("train_epochs", {**cpu, "xla_cpu_use_fusion_emitters": False}),
-        ("train_epochs", {**cpu, **_programs._CPU_FLOAT64_FIT_OPTIONS}),
+        ("train_epochs", {**cpu, **_programs._CPU_FLOAT64_SMALL_STEP_OPTIONS}),
         ("train_epoch_stack", cpu),  # the refit reuses the first fit's program
     ]
 
@@ -458,7 +477,7 @@ def test_llvm_compiles_a_program_in_four_parts_per_core(monkeypatch):
                             raising=False)
         assert _programs._codegen_parts() == parts
     x = np.zeros(3)
-    for options in (_programs._CPU_OPTIONS, _programs._CPU_FLOAT64_FIT_OPTIONS,
+    for options in (_programs._CPU_OPTIONS, _programs._CPU_FLOAT64_SMALL_STEP_OPTIONS,
                     _programs._CPU_FLOAT32_OPTIONS):
         jax.jit(lambda a: a + 1).lower(x).compile({**_programs._CPU_OPTIONS, **options})
 
