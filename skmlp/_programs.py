@@ -14,6 +14,7 @@ import functools
 import gc
 import inspect
 import os
+import re
 import sys
 import threading
 import time
@@ -261,12 +262,17 @@ class Program:
     def _compile(self, key, dynamic, static, lowered, start=None):
         start = time.perf_counter() if start is None else start
         options = self._compiler_options(key[1], dynamic, static)
-        try:
-            compiled = lowered.compile(options) if options else lowered.compile()
-        except jax.errors.JaxRuntimeError as exc:
-            if not options or "compile option" not in str(exc):
-                raise
-            compiled = lowered.compile()  # an XLA that no longer knows an option: its default
+        while True:
+            try:
+                compiled = lowered.compile(options) if options else lowered.compile()
+                break
+            except jax.errors.JaxRuntimeError as exc:
+                # an XLA that does not know an option (older or newer than skmlp's): the
+                # program compiles with the others, and XLA's default for that one
+                unknown = re.search(r"compile option: '([^']+)'", str(exc))
+                if not options or unknown is None or unknown.group(1) not in options:
+                    raise
+                options = {k: v for k, v in options.items() if k != unknown.group(1)}
         use_disk = self._on_disk(static)
         if _REPORT.get():
             where = (f"; cached in {_compile_cache.compile_cache_dir()}" if use_disk
