@@ -421,8 +421,8 @@ _CPU_FLOAT32_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
 # compiled in 0.91 s against 0.84 s (medians of six alternating compiles in one process) and
 # ran its epochs as fast. Float32 keeps it for the accuracy of its long sums (a validation
 # set's loss).
-_CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS,
-                            "xla_disable_hlo_passes": "tree_reduction_rewriter"}
+_FIT_PASSES_OFF = "tree_reduction_rewriter"
+_CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS, "xla_disable_hlo_passes": _FIT_PASSES_OFF}
 # Nor are a single fit's small float64 steps (``SMALL_STEP_NUMBERS``) cut in parts for the
 # threads (``cpu-parallel-task-assigner``): their loops are too short to gain from two threads,
 # and a search's lanes run two fits at once on two cores. The warm 9 x 5 search, which trains
@@ -430,10 +430,11 @@ _CPU_FLOAT64_FIT_OPTIONS = {**_CPU_FLOAT64_OPTIONS,
 # processes); a cold digits fit's epochs took 0.61 s against 0.65 s after a compile 0.04 s
 # longer (eight fresh processes, 1.43 s against 1.42 s in all), with bit-identical weights.
 # Larger steps keep the parts: MNIST's (500, 500) epoch ran 8% slower without them (200 x 784
-# inputs), the 15000 x 100 (100, 100) one as fast (200 x 100).
+# inputs), the 15000 x 100 (100, 100) one as fast (200 x 100). So does float32: its digits
+# epoch ran 10% slower without them (one process, alternating).
 _CPU_FLOAT64_SMALL_STEP_OPTIONS = {
     **_CPU_FLOAT64_FIT_OPTIONS,
-    "xla_disable_hlo_passes": "tree_reduction_rewriter,cpu-parallel-task-assigner"}
+    "xla_disable_hlo_passes": _FIT_PASSES_OFF + ",cpu-parallel-task-assigner"}
 train_epochs = Program(train.train_epochs, static_argnames=("spec",),
                        cpu_dense_options={np.float64: _CPU_FLOAT64_FIT_OPTIONS,
                                           np.float32: _CPU_FLOAT32_OPTIONS},
